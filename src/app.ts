@@ -1,0 +1,70 @@
+/**
+ * The application: Fastify options and the plugin that registers everything. server.ts and the
+ * tests build it the same way, through `buildApp`.
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { Engine } from './engine/index.js'
+import enginePlugin from './plugins/engine.js'
+import errorsPlugin from './plugins/errors.js'
+import jsonBody from './plugins/json-body.js'
+import requestLog from './plugins/request-log.js'
+import healthRoutes from './routes/health.js'
+import lossRoutes from './routes/loss.js'
+import { validatorCompiler } from './schemas/validator.js'
+
+const SAFE_ID = /^[\w.:-]{1,128}$/
+
+/** Accepts a caller's x-request-id when it is short and plain; makes one otherwise. */
+export function requestId (req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID()
+}
+
+export function serverOptions (config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' }
+    },
+    bodyLimit: config.BODY_LIMIT,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    genReqId: requestId,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error'
+  }
+}
+
+export interface AppOptions {
+  readonly engine: Engine
+}
+
+export async function app (instance: FastifyInstance, { engine }: AppOptions): Promise<void> {
+  instance.setValidatorCompiler(validatorCompiler)
+  // JSON only on the REST surface: any other media type is a 415.
+  instance.removeContentTypeParser('text/plain')
+  await instance.register(jsonBody)
+  instance.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  await instance.register(enginePlugin, { engine })
+  await instance.register(errorsPlugin)
+  await instance.register(requestLog)
+  await instance.register(healthRoutes)
+  await instance.register(lossRoutes)
+}
+
+export function engineFor (config: Config): Engine {
+  return new Engine({ backend: config.TFJS_BACKEND, maxRows: config.BATCH_MAX_ROWS, waitMicros: config.BATCH_WAIT_US })
+}
+
+/** The production app, not yet listening; `engine.init()` is the caller's to start. */
+export async function buildApp (config: Config, engine = engineFor(config), overrides: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const instance = Fastify({ ...serverOptions(config), ...overrides }).withTypeProvider<TypeBoxTypeProvider>()
+  await instance.register(app, { engine })
+  return instance
+}

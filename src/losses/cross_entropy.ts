@@ -1,0 +1,79 @@
+/**
+ * Cross-entropy on logits.
+ *
+ * softmax, logits [N, C] or [N, C, T], labels class indices [N] / [N, T] or probabilities of the
+ * logits' shape: `torch.nn.functional.cross_entropy` (PyTorch 1.13) with `weight`, `ignore_index`
+ * and `label_smoothing`. Per row l_i = -sum_c A_ic lp_ic with A_ic = (1 - eps) w_y [c = y] + (eps/C) w_c
+ * for indices (so the smoothing term uses every class weight while `mean` divides by sum w[y_i] only:
+ * PyTorch's own behaviour, pytorch#104776) and A_ic = w_c (t_ic (1 - eps) + eps/C) for probabilities,
+ * whose `mean` divides by the row count.
+ *
+ * sigmoid, logits [N, C] or [N], targets of the same shape (or class indices, one-hot encoded):
+ * `F.binary_cross_entropy_with_logits` with `weight` (per class, broadcast over rows) and
+ * `pos_weight`; `mean` over elements.
+ *
+ * @see https://pytorch.org/docs/1.13/generated/torch.nn.functional.cross_entropy.html
+ * @see https://pytorch.org/docs/1.13/generated/torch.nn.functional.binary_cross_entropy_with_logits.html
+ */
+import { InvalidInputError } from '../errors.js'
+import { checkCommon, checkIndexLabels, checkInput, checkUnitInterval, checkVector } from './checks.js'
+import { head, type Plan, type Prepared } from './plan.js'
+import { asRows, indexRows, sigmoidTargets, softmaxCoefficients, type IndexRows } from './prepare.js'
+import { reduce } from './reduce.js'
+import type { CrossEntropyOptions, LossInput, LossResult } from './types.js'
+
+export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions): Plan<LossResult> {
+  const { call, finish } = prepareCrossEntropy(input, options)
+  return { call, finish: (outputs) => finish(outputs) }
+}
+
+export function prepareCrossEntropy (input: LossInput, options: CrossEntropyOptions): Prepared<LossResult> {
+  const layout = checkInput(input, options.activation)
+  checkCommon(options)
+  const { rows, classes, valuesShape } = layout
+  const { labels, shape } = input
+  const { weight, posWeight, labelSmoothing: eps, reduction } = options
+  if (weight !== undefined) checkVector('weight', weight, classes, 0)
+  if (posWeight !== undefined) {
+    if (options.activation !== 'sigmoid') throw new InvalidInputError('posWeight applies to activation "sigmoid" only')
+    checkVector('posWeight', posWeight, classes, 0)
+  }
+  let index: IndexRows | undefined
+  if (labels.kind === 'index') {
+    checkIndexLabels(labels.data, labels.shape, classes, options.ignoreIndex)
+    index = indexRows(labels, options.ignoreIndex)
+  } else {
+    checkUnitInterval('labels', labels.data, labels.shape)
+  }
+  const x = asRows(input.logits, layout)
+  const w = (c: number): number => weight?.[c] ?? 1
+
+  if (options.activation === 'sigmoid') {
+    const t = sigmoidTargets(input, layout, index, eps)
+    const kept = index === undefined ? rows : index.kept
+    return {
+      call: { kind: 'sigmoid', rows, classes, x, t, heads: [{ kind: 'bce', weight, posWeight }] },
+      finish: (outputs, i = 0) => reduce({ values: head(outputs, i), valuesShape: shape, normalizer: kept * classes, reduction, keep: index?.keep, rowWidth: classes })
+    }
+  }
+
+  if (index !== undefined) {
+    let normalizer = 0
+    for (let i = 0; i < rows; i++) if (index.keep === undefined || index.keep[i] === 1) normalizer += w(index.target[i] ?? 0)
+    const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
+      reduce({ values: head(outputs, i), valuesShape, normalizer, reduction, keep: index.keep })
+    if (eps === 0) {
+      const coef = new Float32Array(rows)
+      for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? w(index.target[i] ?? 0) : 0
+      return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma: null, coef }] }, finish }
+    }
+    const coef = softmaxCoefficients(input, layout, index, eps, w, w)
+    return { call: { kind: 'softmax-dense', rows, classes, x, heads: [{ gamma: null, coef }] }, finish }
+  }
+
+  const coef = softmaxCoefficients(input, layout, undefined, eps, w, w)
+  return {
+    call: { kind: 'softmax-dense', rows, classes, x, heads: [{ gamma: null, coef }] },
+    finish: (outputs, i = 0) => reduce({ values: head(outputs, i), valuesShape, normalizer: rows, reduction })
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Focal loss on logits (Lin et al. 2017, "Focal Loss for Dense Object Detection").
+ *
+ * sigmoid, logits [N, C] or [N], targets of the same shape (class indices are one-hot encoded):
+ * `torchvision.ops.sigmoid_focal_loss` (0.14): ce * (1 - p_t)^gamma, times alpha t + (1 - alpha)(1 - t)
+ * unless alpha is null (torchvision's alpha = -1); `mean` over elements. A per-class alpha vector
+ * replaces the scalar column by column.
+ *
+ * softmax, logits [N, C] or [N, C, T], class indices or probabilities: Keras
+ * `CategoricalFocalCrossentropy(from_logits=True)` without its probability clipping:
+ * l_i = sum_c alpha_c t'_ic (1 - p_ic)^gamma (-lp_ic), t' smoothed to t(1 - eps) + eps/C; `mean`
+ * divides by the number of rows that are not ignored. With gamma = 0 and alpha = null both modes equal
+ * the cross-entropy of the same activation.
+ *
+ * @see https://pytorch.org/vision/0.14/generated/torchvision.ops.sigmoid_focal_loss.html
+ * @see https://keras.io/api/losses/probabilistic_losses/#categoricalfocalcrossentropy-class
+ */
+import { checkCommon, checkIndexLabels, checkInput, checkScalar, checkUnitInterval, checkVector } from './checks.js'
+import { head, type Plan, type Prepared } from './plan.js'
+import { asRows, indexRows, sigmoidTargets, softmaxCoefficients, type IndexRows } from './prepare.js'
+import { reduce } from './reduce.js'
+import type { FocalOptions, LossInput, LossResult } from './types.js'
+
+export function planFocal (input: LossInput, options: FocalOptions): Plan<LossResult> {
+  const { call, finish } = prepareFocal(input, options)
+  return { call, finish: (outputs) => finish(outputs) }
+}
+
+export function prepareFocal (input: LossInput, options: FocalOptions): Prepared<LossResult> {
+  const layout = checkInput(input, options.activation)
+  checkCommon(options)
+  checkScalar('gamma', options.gamma, 0)
+  const { rows, classes, valuesShape } = layout
+  const { labels, shape } = input
+  const { alpha, gamma, labelSmoothing: eps, reduction } = options
+  if (typeof alpha === 'number') checkScalar('alpha', alpha, 0, 1)
+  else if (alpha !== null) checkVector('alpha', alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
+  let index: IndexRows | undefined
+  if (labels.kind === 'index') {
+    checkIndexLabels(labels.data, labels.shape, classes, options.ignoreIndex)
+    index = indexRows(labels, options.ignoreIndex)
+  } else {
+    checkUnitInterval('labels', labels.data, labels.shape)
+  }
+  const x = asRows(input.logits, layout)
+  const kept = index === undefined ? rows : index.kept
+
+  if (options.activation === 'sigmoid') {
+    const t = sigmoidTargets(input, layout, index, eps)
+    return {
+      call: { kind: 'sigmoid', rows, classes, x, t, heads: [{ kind: 'focal', gamma, alpha }] },
+      finish: (outputs, i = 0) => reduce({ values: head(outputs, i), valuesShape: shape, normalizer: kept * classes, reduction, keep: index?.keep, rowWidth: classes })
+    }
+  }
+
+  const a = (c: number): number => alpha === null ? 1 : typeof alpha === 'number' ? alpha : alpha[c] ?? 1
+  const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
+    reduce({ values: head(outputs, i), valuesShape, normalizer: kept, reduction, keep: index?.keep })
+  if (index !== undefined && eps === 0) {
+    const coef = new Float32Array(rows)
+    for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? a(index.target[i] ?? 0) : 0
+    return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma, coef }] }, finish }
+  }
+  const coef = softmaxCoefficients(input, layout, index, eps, a, a)
+  return { call: { kind: 'softmax-dense', rows, classes, x, heads: [{ gamma, coef }] }, finish }
+}

@@ -1,0 +1,27 @@
+/**
+ * The losses, free of HTTP: plan a loss, run its kernel call (alone, or merged with others by the
+ * engine), finish it. `crossEntropy` and `focalLoss` do all three synchronously.
+ */
+import { execute } from './kernels.js'
+import { planCrossEntropy } from './cross_entropy.js'
+import { planFocal } from './focal.js'
+import type { Plan } from './plan.js'
+import type { CrossEntropyOptions, FocalOptions, LossInput, LossResult } from './types.js'
+
+export * from './types.js'
+export { planCrossEntropy, prepareCrossEntropy } from './cross_entropy.js'
+export { planFocal, prepareFocal } from './focal.js'
+export type { Plan } from './plan.js'
+export type { KernelCall } from './kernels.js'
+
+export function run<T> (plan: Plan<T>): T {
+  return plan.finish(execute(plan.call))
+}
+
+export function crossEntropy (input: LossInput, options: CrossEntropyOptions): LossResult {
+  return run(planCrossEntropy(input, options))
+}
+
+export function focalLoss (input: LossInput, options: FocalOptions): LossResult {
+  return run(planFocal(input, options))
+}

@@ -1,0 +1,59 @@
+export type Activation = 'softmax' | 'sigmoid'
+export type Reduction = 'mean' | 'sum' | 'none'
+
+/** Class indices, one per row (or per frame for temporal input): shape [N] or [N, T]. */
+export interface IndexLabels {
+  readonly kind: 'index'
+  readonly data: Int32Array
+  readonly shape: readonly number[]
+}
+
+/** Targets or probabilities with the logits' shape. */
+export interface DenseLabels {
+  readonly kind: 'dense'
+  readonly data: Float32Array
+  readonly shape: readonly number[]
+}
+
+export type Labels = IndexLabels | DenseLabels
+
+/**
+ * One batch, row-major. `shape` is [N] (binary, sigmoid only), [N, C], or [N, C, T] (temporal,
+ * PyTorch's (N, C, d1) layout, softmax only).
+ */
+export interface LossInput {
+  readonly logits: Float32Array
+  readonly shape: readonly number[]
+  readonly labels: Labels
+}
+
+export interface CommonOptions {
+  readonly activation: Activation
+  readonly reduction: Reduction
+  readonly ignoreIndex: number
+  readonly labelSmoothing: number
+}
+
+export interface CrossEntropyOptions extends CommonOptions {
+  readonly weight?: Float32Array | undefined
+  readonly posWeight?: Float32Array | undefined
+}
+
+export interface FocalOptions extends CommonOptions {
+  readonly gamma: number
+  /** Scalar, one value per class, or null for no balancing (torchvision's alpha = -1). */
+  readonly alpha: number | Float32Array | null
+}
+
+export interface LossResult {
+  readonly reduction: Reduction
+  /** The mean or sum; null for a mean over nothing (NaN in PyTorch). Unused for `none`. */
+  readonly loss: number | null
+  /** Sum of the per-row (softmax) or per-element (sigmoid) losses, in float64. */
+  readonly sum: number
+  /** What `mean` divides by. */
+  readonly normalizer: number
+  /** Per-row (softmax: [N] or [N, T]) or per-element (sigmoid: the logits' shape) losses. */
+  readonly values: Float32Array
+  readonly valuesShape: readonly number[]
+}

@@ -1,0 +1,62 @@
+/**
+ * The schema validator: TypeBox's compiler, with messages that name the field. Properties marked
+ * `Decoded` are only checked to be arrays here; the wire decoder checks their elements in the same
+ * pass that converts them.
+ */
+import { Kind, Type, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler'
+import { ValueErrorType } from '@sinclair/typebox/errors'
+import type { FastifySchemaCompiler } from 'fastify'
+
+function shallow (schema: TSchema): TSchema {
+  if (schema[Kind] !== 'Object' || schema.properties === undefined) return schema
+  const properties: Record<string, TSchema> = {}
+  for (const [key, value] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    properties[key] = value['x-decoded'] === true ? Type.Array(Type.Unknown()) : value
+  }
+  return { ...schema, properties }
+}
+
+const shown = (value: unknown): string => typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)
+
+function field (error: ValueError): string {
+  return error.path === '' ? 'body' : error.path.slice(1).replace(/\//g, '.')
+}
+
+export function describeError (error: ValueError): string {
+  const name = field(error)
+  switch (error.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `${name} is not a known field`
+    case ValueErrorType.ObjectRequiredProperty:
+      return `${name} is required`
+    case ValueErrorType.Object:
+      return `${name} must be a JSON object`
+    case ValueErrorType.Union: {
+      const description = (error.schema.description as string | undefined)?.split(';')[0]
+      return `${name} = ${shown(error.value)} is not valid${description === undefined ? '' : `: ${description}`}`
+    }
+    case ValueErrorType.Number:
+    case ValueErrorType.Integer:
+      return `${name} = ${shown(error.value)} must be a finite ${error.type === ValueErrorType.Integer ? 'integer' : 'number'}`
+    default:
+      return `${name} = ${shown(error.value)}: ${error.message.toLowerCase()}`
+  }
+}
+
+export class SchemaError extends Error {
+  readonly statusCode = 400
+  constructor (message: string, readonly validationContext: string) {
+    super(message)
+  }
+}
+
+export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
+  const check = TypeCompiler.Compile(shallow(schema))
+  return (data: unknown) => {
+    if (check.Check(data)) return { value: data }
+    const first = check.Errors(data).First()
+    const message = first === undefined ? `invalid ${httpPart ?? 'request'}` : describeError(first)
+    return { error: new SchemaError(httpPart === 'body' || httpPart === undefined ? message : `${httpPart} ${message}`, httpPart ?? 'body') }
+  }
+}

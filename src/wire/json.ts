@@ -1,0 +1,155 @@
+/**
+ * JSON batch <-> typed arrays. One pass per array checks shape, type and finiteness while it fills
+ * a flat typed array, and names the first bad element: `logits[3][5] = "a" is not a number`.
+ */
+import { InvalidInputError } from '../errors.js'
+import { DEFAULTS, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
+import type { CommonOptions, CrossEntropyOptions, FocalOptions, Labels, LossInput, LossResult } from '../losses/index.js'
+
+const F32_MAX = 3.4028234663852886e38
+
+const fail = (message: string): never => { throw new InvalidInputError(message) }
+
+function describe (v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)
+  if (Array.isArray(v)) return 'an array'
+  if (v === null) return 'null'
+  return typeof v === 'object' ? 'an object' : String(v)
+}
+
+const path = (name: string, idx: readonly number[]): string => name + idx.map((i) => `[${i}]`).join('')
+
+/** The shape of a nested array, read along its first elements. */
+function probeShape (name: string, value: unknown): number[] {
+  const shape: number[] = []
+  let v = value
+  const idx: number[] = []
+  while (Array.isArray(v)) {
+    if (v.length === 0) fail(`${path(name, idx)} must not be empty`)
+    shape.push(v.length)
+    idx.push(0)
+    v = v[0]
+  }
+  if (shape.length === 0) fail(`${name} must be an array`)
+  return shape
+}
+
+type Kind = 'float' | 'integer'
+
+/** Fills `out` from a nested array of exactly `shape`, checking every element. */
+function fill (name: string, value: unknown, shape: readonly number[], kind: Kind, out: Float32Array | Int32Array): void {
+  const idx: number[] = []
+  let k = 0
+  const walk = (v: unknown, dim: number): void => {
+    const expected = shape[dim] ?? 0
+    if (!Array.isArray(v)) fail(`${path(name, idx)} must be an array of ${expected} ${dim === shape.length - 1 ? 'numbers' : 'arrays'}, got ${describe(v)}`)
+    const row = v as unknown[]
+    if (row.length !== expected) fail(`${path(name, idx)} has ${row.length} values, expected ${expected}`)
+    if (dim < shape.length - 1) {
+      for (let i = 0; i < expected; i++) {
+        idx.push(i)
+        walk(row[i], dim + 1)
+        idx.pop()
+      }
+      return
+    }
+    for (let i = 0; i < expected; i++) {
+      const x = row[i]
+      if (typeof x !== 'number') fail(`${path(name, [...idx, i])} = ${describe(x)} is not a number`)
+      else if (kind === 'float' ? !(Math.abs(x) <= F32_MAX) : !(Number.isInteger(x) && Math.abs(x) <= 0x7fffffff)) {
+        fail(`${path(name, [...idx, i])} = ${x} ${kind === 'float' ? 'is not a finite float32 value' : 'is not an integer class index'}`)
+      }
+      out[k++] = x as number
+    }
+  }
+  walk(value, 0)
+}
+
+export function decodeFloats (name: string, value: unknown, shape?: readonly number[]): { data: Float32Array, shape: number[] } {
+  const found = shape === undefined ? probeShape(name, value) : [...shape]
+  const data = new Float32Array(found.reduce((a, b) => a * b, 1))
+  fill(name, value, found, 'float', data)
+  return { data, shape: found }
+}
+
+export function decodeLabels (value: unknown, logitsShape: readonly number[]): Labels {
+  const n = logitsShape[0] ?? 0
+  const frames = logitsShape[2]
+  if (!Array.isArray(value)) return fail(`labels must be an array, got ${describe(value)}`)
+  if (value.length !== n) fail(`labels has ${value.length} rows, expected ${n} (one per row of logits)`)
+  const probe = probeShape('labels', value)
+  // One dimension fewer than the logits: class indices. Same rank: targets. [N] logits: targets.
+  if (logitsShape.length > 1 && probe.length === logitsShape.length - 1) {
+    const shape = frames === undefined ? [n] : [n, frames]
+    const data = new Int32Array(frames === undefined ? n : n * frames)
+    fill('labels', value, shape, 'integer', data)
+    return { kind: 'index', data, shape }
+  }
+  if (probe.length !== logitsShape.length) {
+    const expected = logitsShape.length === 1
+      ? `[${n}] targets`
+      : `class indices [${[n, frames].filter((d) => d !== undefined).join(', ')}] or targets [${logitsShape.join(', ')}]`
+    fail(`labels has ${probe.length} dimensions, expected ${expected}`)
+  }
+  const { data, shape } = decodeFloats('labels', value, logitsShape)
+  return { kind: 'dense', data, shape }
+}
+
+function decodeVector (name: string, value: readonly number[] | undefined): Float32Array | undefined {
+  return value === undefined ? undefined : decodeFloats(name, value, [value.length]).data
+}
+
+export function decodeInput (body: { logits: unknown, labels: unknown }): LossInput {
+  const logits = decodeFloats('logits', body.logits)
+  if (logits.shape.length > 3) fail(`logits has ${logits.shape.length} dimensions, expected [N][C], [N] or [N][C][T]`)
+  return { logits: logits.data, shape: logits.shape, labels: decodeLabels(body.labels, logits.shape) }
+}
+
+function commonOptions (body: CrossEntropyBody | FocalBody): CommonOptions {
+  return {
+    activation: body.activation ?? DEFAULTS.activation,
+    reduction: body.reduction ?? DEFAULTS.reduction,
+    ignoreIndex: body.ignoreIndex ?? DEFAULTS.ignoreIndex,
+    labelSmoothing: body.labelSmoothing ?? DEFAULTS.labelSmoothing
+  }
+}
+
+export function crossEntropyOptions (body: CrossEntropyBody): CrossEntropyOptions {
+  return { ...commonOptions(body), weight: decodeVector('weight', body.weight), posWeight: decodeVector('posWeight', body.posWeight) }
+}
+
+export function focalOptions (body: FocalBody): FocalOptions {
+  const alpha = body.alpha === undefined ? DEFAULTS.alpha : Array.isArray(body.alpha) ? decodeVector('alpha', body.alpha) ?? null : body.alpha
+  return { ...commonOptions(body), gamma: body.gamma ?? DEFAULTS.gamma, alpha }
+}
+
+/** A flat typed array as nested arrays of `shape`. */
+export function nest (values: Float32Array, shape: readonly number[]): unknown[] {
+  const flat = Array.from(values)
+  if (shape.length <= 1) return flat
+  const build = (offset: number, dim: number): unknown[] => {
+    const size = shape[dim] ?? 0
+    if (dim === shape.length - 1) return flat.slice(offset, offset + size)
+    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1)
+    const out = new Array<unknown>(size)
+    for (let i = 0; i < size; i++) out[i] = build(offset + i * stride, dim + 1)
+    return out
+  }
+  return build(0, 0)
+}
+
+export interface LossReplyJson {
+  loss: number | null | unknown[]
+  reduction: LossResult['reduction']
+  sum: number
+  normalizer: number
+}
+
+export function encodeResult (result: LossResult): LossReplyJson {
+  return {
+    loss: result.reduction === 'none' ? nest(result.values, result.valuesShape) : result.loss,
+    reduction: result.reduction,
+    sum: result.sum,
+    normalizer: result.normalizer
+  }
+}
