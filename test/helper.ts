@@ -1,0 +1,25 @@
+/**
+ * Builds the production app for `inject()` (no port opened), on a chosen tfjs backend.
+ */
+import type { FastifyInstance } from 'fastify'
+import { buildApp, engineFor } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { installedBackends, type BackendName } from '../src/engine/backend.js'
+
+/** Every tfjs backend installed here: each numeric test runs on all of them. */
+export const BACKENDS: readonly BackendName[] = await installedBackends()
+
+export async function build (backend: BackendName = BACKENDS[0] ?? 'cpu', env: NodeJS.ProcessEnv = {}): Promise<FastifyInstance> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...env, TFJS_BACKEND: backend })
+  const engine = engineFor(config)
+  const app = await buildApp(config, engine)
+  await engine.init()
+  await app.ready()
+  return app
+}
+
+/** POST a JSON body. */
+export async function post (app: FastifyInstance, url: string, body: unknown): Promise<{ status: number, json: any }> {
+  const res = await app.inject({ method: 'POST', url, payload: body as object })
+  return { status: res.statusCode, json: res.json() }
+}
