@@ -20,7 +20,8 @@ function shallow (schema: TSchema): TSchema {
 const shown = (value: unknown): string => typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value)
 
 function field (error: ValueError): string {
-  return error.path === '' ? 'body' : error.path.slice(1).replace(/\//g, '.')
+  if (error.path === '') return 'body'
+  return error.path.slice(1).split('/').map((part, i) => /^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`).join('')
 }
 
 export function describeError (error: ValueError): string {
@@ -36,6 +37,14 @@ export function describeError (error: ValueError): string {
       const description = (error.schema.description as string | undefined)?.split(';')[0]
       return `${name} = ${shown(error.value)} is not valid${description === undefined ? '' : `: ${description}`}`
     }
+    case ValueErrorType.Array:
+      return `${name} must be an array, got ${shown(error.value)}`
+    case ValueErrorType.ArrayMinItems:
+      return `${name} must not be empty`
+    case ValueErrorType.NumberMinimum:
+      return `${name} = ${shown(error.value)} must be >= ${String(error.schema.minimum)}`
+    case ValueErrorType.NumberMaximum:
+      return `${name} = ${shown(error.value)} must be <= ${String(error.schema.maximum)}`
     case ValueErrorType.Number:
     case ValueErrorType.Integer:
       return `${name} = ${shown(error.value)} must be a finite ${error.type === ValueErrorType.Integer ? 'integer' : 'number'}`
