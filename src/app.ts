@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import fp from 'fastify-plugin'
 import type { Config } from './config.js'
 import { Engine } from './engine/index.js'
 import enginePlugin from './plugins/engine.js'
@@ -14,6 +15,7 @@ import jsonBody from './plugins/json-body.js'
 import requestLog from './plugins/request-log.js'
 import healthRoutes from './routes/health.js'
 import lossRoutes from './routes/loss.js'
+import v2Routes from './routes/v2.js'
 import { validatorCompiler } from './schemas/validator.js'
 
 const SAFE_ID = /^[\w.:-]{1,128}$/
@@ -44,7 +46,8 @@ export interface AppOptions {
   readonly engine: Engine
 }
 
-export async function app (instance: FastifyInstance, { engine }: AppOptions): Promise<void> {
+/** Not encapsulated (fastify-plugin), so its decorators (`engine`, `draining`) live on the root instance. */
+export const app = fp(async function app (instance: FastifyInstance, { engine }: AppOptions): Promise<void> {
   instance.setValidatorCompiler(validatorCompiler)
   // JSON only on the REST surface: any other media type is a 415.
   instance.removeContentTypeParser('text/plain')
@@ -57,7 +60,8 @@ export async function app (instance: FastifyInstance, { engine }: AppOptions): P
   await instance.register(requestLog)
   await instance.register(healthRoutes)
   await instance.register(lossRoutes)
-}
+  await instance.register(v2Routes)
+}, { name: 'app' })
 
 export function engineFor (config: Config): Engine {
   return new Engine({ backend: config.TFJS_BACKEND, maxRows: config.BATCH_MAX_ROWS, waitMicros: config.BATCH_WAIT_US })

@@ -3,6 +3,7 @@
  * message and a non-zero exit, never a surprise later.
  */
 import os from 'node:os'
+import v8 from 'node:v8'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -18,7 +19,17 @@ export const ConfigSchema = Type.Object({
   WORKERS: Int({ minimum: 1, maximum: 256, default: os.availableParallelism(), description: 'processes serving the port (node:cluster); default: available parallelism' }),
   SHUTDOWN_GRACE_MS: Int({ minimum: 0, maximum: 3_600_000, default: 25_000, description: 'on SIGTERM/SIGINT: how long in-flight requests may take before the process exits anyway' }),
   BATCH_MAX_ROWS: Int({ minimum: 1, default: 65536, description: 'largest number of rows the dynamic batcher merges into one tfjs call' }),
-  BATCH_WAIT_US: Int({ minimum: 0, maximum: 1_000_000, default: 0, description: 'extra microseconds the batcher waits for concurrent requests; 0 = only those already parsed' })
+  BATCH_WAIT_US: Int({ minimum: 0, maximum: 1_000_000, default: 0, description: 'extra microseconds the batcher waits for concurrent requests; 0 = only those already parsed' }),
+  API_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'when set, /loss/* and /v2/models/*/infer need `Authorization: Bearer <token>`; unset or empty: no auth' })),
+  MAX_INFLIGHT: Int({ minimum: 1, default: 64, description: 'compute requests (/loss/*, /v2/models/*/infer) one process serves at once; more get 503 + Retry-After at once' }),
+  MAX_EVENT_LOOP_DELAY_MS: Int({ minimum: 0, default: 1000, description: 'mean event-loop delay over a sample above which requests get 503 (health and /metrics exempt); 0 = off' }),
+  MAX_HEAP_USED_BYTES: Int({ minimum: 0, default: Math.floor(v8.getHeapStatistics().heap_size_limit * 0.9), description: 'V8 heap in use above which requests get 503; 0 = off; default: 90% of the heap limit' }),
+  MAX_RSS_BYTES: Int({ minimum: 0, default: 0, description: 'resident memory above which requests get 503; 0 = off' }),
+  OVERLOAD_SAMPLE_MS: Int({ minimum: 10, maximum: 60_000, default: 1000, description: 'how often event-loop delay and memory are sampled' }),
+  RETRY_AFTER_S: Int({ minimum: 1, maximum: 3600, default: 1, description: 'Retry-After seconds sent with overload 503s' }),
+  REQUEST_TIMEOUT_MS: Int({ minimum: 1, default: 60_000, description: 'longest time to receive a whole request (headers and body); slower clients are cut off' }),
+  HEADERS_TIMEOUT_MS: Int({ minimum: 1, default: 10_000, description: 'longest time to receive the request headers; capped at REQUEST_TIMEOUT_MS' }),
+  KEEP_ALIVE_TIMEOUT_MS: Int({ minimum: 1, default: 72_000, description: 'idle keep-alive connections are closed after this; keep it above the load balancer\'s idle timeout' })
 }, { additionalProperties: true })
 
 export type Config = Static<typeof ConfigSchema>
@@ -34,8 +45,15 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
   const problems = [...Value.Errors(ConfigSchema, converted)]
+  // Convert truncates "80.5" to 80: an integer variable must be written as one.
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = env[key]
+    if (schema.type === 'integer' && value !== undefined && value !== '' && !/^[+-]?\d+$/.test(value.trim())) {
+      problems.push({ path: `/${key}`, message: 'Expected integer' } as (typeof problems)[number])
+    }
+  }
   if (problems.length > 0) {
-    const lines = problems.map((e) => `${e.path.slice(1)}=${JSON.stringify(raw[e.path.slice(1)])}: ${e.message}`)
+    const lines = problems.map((e) => `${e.path.slice(1)}=${JSON.stringify(env[e.path.slice(1)])}: ${e.message}`)
     throw new ConfigError(`invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`)
   }
   return converted as Config
