@@ -1,0 +1,132 @@
+/**
+ * The Open Inference Protocol (KServe V2 / Triton) REST surface, with Triton's binary tensor data
+ * extension. Two models, `ce` and `focal`, run the same plans as POST /loss/ce and /loss/focal.
+ *
+ * Not wrapped in fastify-plugin on purpose: the body parser registered here, which takes any media
+ * type (tritonclient sends none, the KServe client application/octet-stream), stays on these routes;
+ * the JSON API keeps answering 415 to anything but application/json.
+ *
+ * @see https://github.com/kserve/kserve/blob/master/docs/predict-api/v2/required_api.md
+ */
+import { readFileSync } from 'node:fs'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply } from 'fastify'
+import { HttpError, InvalidInputError } from '../errors.js'
+import { planCrossEntropy, planFocal, type LossResult, type Plan } from '../losses/index.js'
+import {
+  InferRequest, InferResponse, ModelMetadata, ModelParams, ModelReady, ServerLive, ServerMetadata, ServerReady, v2ErrorResponses
+} from '../schemas/v2.js'
+import { decodeInfer, encodeOutputs, isModel, MODELS, modelMetadata, v2Names, VERSION, type DecodedCrossEntropy, type DecodedFocal, type ModelName } from '../wire/v2.js'
+import { frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../wire/v2-binary.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** V2 routes: the JSON header's length and the binary tensor bytes that followed it. */
+    v2Frame: FrameInfo | undefined
+  }
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string, version: string }
+
+const MODEL_PATHS = ['/v2/models/:model', '/v2/models/:model/versions/:version'] as const
+const config = { errorFormat: 'v2' } as const
+const NO_BYTES = Buffer.alloc(0)
+
+function resolveModel ({ model, version }: ModelParams): ModelName {
+  if (!isModel(model)) throw new HttpError(404, `model ${JSON.stringify(model)} not found; the models are ${Object.keys(MODELS).join(', ')}`)
+  if (version !== undefined && version !== VERSION) {
+    throw new HttpError(404, `model ${model} has no version ${JSON.stringify(version)}; the only version is ${VERSION}`)
+  }
+  return model
+}
+
+function plan (decoded: DecodedCrossEntropy | DecodedFocal): Plan<LossResult> {
+  try {
+    return decoded.model === 'ce' ? planCrossEntropy(decoded.input, decoded.options) : planFocal(decoded.input, decoded.options)
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new InvalidInputError(v2Names(err.message))
+    throw err
+  }
+}
+
+const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.decorateRequest('v2Frame', undefined)
+  app.removeAllContentTypeParsers()
+  // '*' also takes requests without a Content-Type; the body limit is the app's.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      const { header, jsonLength, binary } = splitBody(body as Buffer, request.headers[HEADER_LENGTH])
+      request.v2Frame = { jsonLength, binary }
+      done(null, header)
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+
+  const ready = (): boolean => app.engine.ready && !app.draining
+
+  app.get('/v2', {
+    config,
+    schema: { tags: ['v2'], summary: 'Server metadata', response: { 200: ServerMetadata, ...v2ErrorResponses } }
+  }, async () => ({ name: pkg.name, version: pkg.version, extensions: ['binary_tensor_data', 'parameters'] }))
+
+  app.get('/v2/health/live', {
+    config,
+    schema: { tags: ['v2'], summary: 'The server is live', response: { 200: ServerLive } }
+  }, async () => ({ live: true }))
+
+  app.get('/v2/health/ready', {
+    config,
+    schema: { tags: ['v2'], summary: 'The tfjs backend is up and the server is not shutting down', response: { 200: ServerReady, 503: ServerReady } }
+  }, async (_request, reply) => {
+    const now = ready()
+    reply.code(now ? 200 : 503)
+    return { ready: now }
+  })
+
+  for (const path of MODEL_PATHS) {
+    app.get(path, {
+      config,
+      schema: { tags: ['v2'], summary: 'Model metadata', params: ModelParams, response: { 200: ModelMetadata, ...v2ErrorResponses } }
+    }, async (request) => modelMetadata(resolveModel(request.params)))
+
+    app.get(`${path}/ready`, {
+      config,
+      schema: { tags: ['v2'], summary: 'The model is ready', params: ModelParams, response: { 200: ModelReady, ...v2ErrorResponses, 503: ModelReady } }
+    }, async (request, reply) => {
+      const name = resolveModel(request.params)
+      const now = ready()
+      reply.code(now ? 200 : 503)
+      return { name, ready: now }
+    })
+
+    app.post(`${path}/infer`, {
+      config,
+      schema: {
+        tags: ['v2'],
+        summary: 'Score one batch: ce is POST /loss/ce, focal is POST /loss/focal',
+        description: 'Inputs logits and labels (plus weight, pos_weight for ce; alpha for focal); options in parameters ' +
+          '(activation, reduction, ignore_index, label_smoothing; gamma, alpha for focal); outputs loss, sum, normalizer, all FP64. ' +
+          'Binary tensor data extension: a JSON header of Inference-Header-Content-Length bytes, then the tensors; ' +
+          'binary outputs with parameters.binary_data_output or an output\'s binary_data.',
+        params: ModelParams,
+        body: InferRequest,
+        response: { 200: InferResponse, ...v2ErrorResponses }
+      }
+    }, async (request, reply) => {
+      const model = resolveModel(request.params)
+      const decoded = decodeInfer(model, request.body, request.v2Frame ?? { jsonLength: 0, binary: NO_BYTES })
+      request.batchShape = decoded.input.shape
+      const result = await app.engine.score(plan(decoded))
+      const { outputs, binary } = encodeOutputs(result, decoded.outputs)
+      const { id } = request.body
+      const response = { model_name: model, model_version: VERSION, ...(id === undefined ? {} : { id }), parameters: { reduction: result.reduction }, outputs }
+      if (binary.length === 0) return response
+      const { body, headerLength } = frameResponse(response, binary)
+      // The 200 schema types the JSON form; a Buffer is sent as it is, never serialised.
+      return await (reply as FastifyReply).header(HEADER_LENGTH, headerLength).type('application/octet-stream').send(body)
+    })
+  }
+}
+
+export default v2Routes

@@ -1,0 +1,99 @@
+/**
+ * The binary tensor data extension's framing: a body is a JSON header of
+ * `Inference-Header-Content-Length` bytes followed by the binary tensors, little-endian, in the
+ * order of the inputs that carry `binary_data_size`. Responses are framed the same way.
+ *
+ * @see https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_binary_data.md
+ */
+import sjson from 'secure-json-parse'
+import { InvalidInputError } from '../errors.js'
+
+export const HEADER_LENGTH = 'inference-header-content-length'
+
+const fail = (message: string): never => { throw new InvalidInputError(message) }
+
+export interface FrameInfo {
+  /** Bytes of the JSON header. */
+  readonly jsonLength: number
+  /** The bytes after the JSON header; empty for a JSON-only body. */
+  readonly binary: Buffer
+}
+
+export interface Frame extends FrameInfo {
+  readonly header: unknown
+}
+
+/**
+ * Splits a request body. Without the header (or with 0, as Triton reads it) the whole body is JSON.
+ */
+export function splitBody (body: Buffer, headerLength: string | string[] | undefined): Frame {
+  let length = body.length
+  if (headerLength !== undefined) {
+    const text = Array.isArray(headerLength) ? headerLength.join(', ') : headerLength
+    if (!/^\d{1,15}$/.test(text)) fail(`Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(text)}`)
+    const given = Number(text)
+    if (given > body.length) fail(`Inference-Header-Content-Length = ${given} is larger than the body (${body.length} bytes)`)
+    if (given > 0) length = given
+  }
+  if (length === 0) fail('body is empty; expected a JSON inference request')
+  return { header: parseHeader(body.toString('utf8', 0, length), headerLength === undefined), jsonLength: length, binary: body.subarray(length) }
+}
+
+function parseHeader (text: string, lengthMissing: boolean): unknown {
+  try {
+    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    if (/prototype/.test(reason)) fail('the JSON header contains a forbidden "__proto__" or "constructor.prototype" key')
+    const hint = lengthMissing && /after JSON/.test(reason)
+      ? ' (binary tensor data after the JSON needs the Inference-Header-Content-Length header)'
+      : ''
+    return fail(`the JSON header is not valid JSON: ${reason}${hint}`)
+  }
+}
+
+/** Hands out the binary section tensor by tensor and checks that it is used up exactly. */
+export class BinaryReader {
+  private offset = 0
+  constructor (private readonly bytes: Buffer) {}
+
+  take (what: string, size: number): Buffer {
+    const left = this.bytes.length - this.offset
+    if (size > left) {
+      fail(`${what} needs ${size} bytes of binary data at offset ${this.offset}, but only ${left} remain: the body is truncated or an earlier binary_data_size is too large`)
+    }
+    const out = this.bytes.subarray(this.offset, this.offset + size)
+    this.offset += size
+    return out
+  }
+
+  finish (): void {
+    const left = this.bytes.length - this.offset
+    if (left > 0) {
+      fail(`${left} bytes of binary data after the ${this.offset === 0 ? 'JSON header' : 'last binary input'} belong to no input: ` +
+        'the binary_data_size values or Inference-Header-Content-Length are wrong')
+    }
+  }
+}
+
+type View<T> = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T
+
+/**
+ * The bytes as a typed array. A view when the offset allows it; a copy otherwise, because a tensor
+ * after a JSON header of arbitrary length starts at any byte. Assumes a little-endian host, as every
+ * platform Node runs on is.
+ */
+export function typed<T> (bytes: Buffer, View: View<T> & { BYTES_PER_ELEMENT: number }): T {
+  const size = View.BYTES_PER_ELEMENT
+  const count = bytes.length / size
+  if (bytes.byteOffset % size === 0) return new View(bytes.buffer, bytes.byteOffset, count)
+  const copy = new ArrayBuffer(bytes.length)
+  new Uint8Array(copy).set(bytes)
+  return new View(copy, 0, count)
+}
+
+/** A response body: the JSON header, then each binary output in order. */
+export function frameResponse (header: unknown, tensors: readonly Buffer[]): { body: Buffer, headerLength: number } {
+  const json = Buffer.from(JSON.stringify(header), 'utf8')
+  return { body: Buffer.concat([json, ...tensors]), headerLength: json.length }
+}
