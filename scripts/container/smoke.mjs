@@ -376,7 +376,12 @@ async function main () {
     const code = (await podman(['inspect', NAME, '--format', '{{.State.ExitCode}}'])).stdout.trim()
     const summary = `${sent} sent, ${okCount} ok, ${inFlightAtSignal} in flight at SIGTERM, ` +
       `drained in ${secs(drainedMs)}, exited ${code} after ${secs(exitedMs)}, /health/ready after SIGTERM: ${readyAfterSignal}`
-    if (failures.length) throw new Error(`${failures.length} failed (${[...new Set(failures)].slice(0, 5).join('; ')}); ${summary}`)
+    if (failures.length) {
+      const hint = failures.some((f) => f.startsWith('HTTP 503'))
+        ? ' [a 503 here is Fastify\'s return503OnClosing: a request accepted before SIGTERM but read after app.close() began]'
+        : ''
+      throw new Error(`${failures.length} failed (${[...new Set(failures)].slice(0, 5).join('; ')}); ${summary}${hint}`)
+    }
     if (inFlightAtSignal === 0) throw new Error(`no request in flight at SIGTERM; ${summary}`)
     if (w.code !== 0 || code !== '0') {
       const logs = await podman(['logs', '--tail', '20', NAME], { allowFail: true })
