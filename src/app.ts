@@ -12,6 +12,8 @@ import { Engine } from './engine/index.js'
 import enginePlugin from './plugins/engine.js'
 import errorsPlugin from './plugins/errors.js'
 import jsonBody from './plugins/json-body.js'
+import ops from './plugins/ops.js'
+import { timeoutOptions } from './plugins/overload.js'
 import requestLog from './plugins/request-log.js'
 import healthRoutes from './routes/health.js'
 import lossRoutes from './routes/loss.js'
@@ -33,6 +35,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
       redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' }
     },
     bodyLimit: config.BODY_LIMIT,
+    ...timeoutOptions(config),
     // One line per request, written by plugins/request-log.ts, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
@@ -44,10 +47,11 @@ export function serverOptions (config: Config): FastifyServerOptions {
 
 export interface AppOptions {
   readonly engine: Engine
+  readonly config: Config
 }
 
 /** Not encapsulated (fastify-plugin), so its decorators (`engine`, `draining`) live on the root instance. */
-export const app = fp(async function app (instance: FastifyInstance, { engine }: AppOptions): Promise<void> {
+export const app = fp(async function app (instance: FastifyInstance, { engine, config }: AppOptions): Promise<void> {
   instance.setValidatorCompiler(validatorCompiler)
   // JSON only on the REST surface: any other media type is a 415.
   instance.removeContentTypeParser('text/plain')
@@ -58,6 +62,7 @@ export const app = fp(async function app (instance: FastifyInstance, { engine }:
   await instance.register(enginePlugin, { engine })
   await instance.register(errorsPlugin)
   await instance.register(requestLog)
+  await instance.register(ops, { config })
   await instance.register(healthRoutes)
   await instance.register(lossRoutes)
   await instance.register(v2Routes)
@@ -70,6 +75,6 @@ export function engineFor (config: Config): Engine {
 /** The production app, not yet listening; `engine.init()` is the caller's to start. */
 export async function buildApp (config: Config, engine = engineFor(config), overrides: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const instance = Fastify({ ...serverOptions(config), ...overrides }).withTypeProvider<TypeBoxTypeProvider>()
-  await instance.register(app, { engine })
+  await instance.register(app, { engine, config })
   return instance
 }
