@@ -78,14 +78,16 @@ export function direct (c: GoldenCase, body: Record<string, unknown>): LossResul
     : focalLoss(input, focalOptions(body as FocalBody))
 }
 
-const cases = loadCases('./golden/cases.json')
+// temporal.json: [N][C][T] logits with [N][T] labels, against F.cross_entropy on (N, C, T) input.
+const cases = [...loadCases('./golden/cases.json'), ...loadCases('./golden/temporal.json')]
 const bodies = new Map(cases.map((c) => [c.name, materialize(c.request) as Record<string, unknown>]))
 const body = (c: GoldenCase): Record<string, unknown> => bodies.get(c.name) ?? {}
 
 test('the fixtures cover every endpoint and activation', () => {
   const kinds = new Set(cases.map((c) => `${c.endpoint}/${(c.request.activation as string | undefined) ?? 'softmax'}`))
   assert.deepEqual([...kinds].sort(), ['ce/sigmoid', 'ce/softmax', 'focal/sigmoid', 'focal/softmax'])
-  assert.ok(cases.length >= 200, `${cases.length} cases`)
+  assert.ok(cases.length >= 250, `${cases.length} cases`)
+  assert.ok(cases.filter((c) => Array.isArray(c.request.logits) && Array.isArray((c.request.logits as unknown[][])[0]?.[0])).length >= 40, 'temporal cases')
 })
 
 for (const backend of BACKENDS) {

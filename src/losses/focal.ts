@@ -15,6 +15,7 @@
  * @see https://pytorch.org/vision/0.14/generated/torchvision.ops.sigmoid_focal_loss.html
  * @see https://keras.io/api/losses/probabilistic_losses/#categoricalfocalcrossentropy-class
  */
+import { InvalidInputError } from '../errors.js'
 import { checkCommon, checkIndexLabels, checkInput, checkScalar, checkUnitInterval, checkVector } from './checks.js'
 import { head, type Plan, type Prepared } from './plan.js'
 import { asRows, indexRows, sigmoidTargets, softmaxCoefficients, type IndexRows } from './prepare.js'
@@ -35,6 +36,10 @@ export function prepareFocal (input: LossInput, options: FocalOptions): Prepared
   const { alpha, gamma, labelSmoothing: eps, reduction } = options
   if (typeof alpha === 'number') checkScalar('alpha', alpha, 0, 1)
   else if (alpha !== null) checkVector('alpha', alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
+  if (options.weight !== undefined) {
+    if (options.activation !== 'sigmoid') throw new InvalidInputError('a focal weight applies to activation "sigmoid" only; use alpha for softmax')
+    checkVector('weight', options.weight, classes, 0)
+  }
   let index: IndexRows | undefined
   if (labels.kind === 'index') {
     checkIndexLabels(labels.data, labels.shape, classes, options.ignoreIndex)
@@ -48,7 +53,7 @@ export function prepareFocal (input: LossInput, options: FocalOptions): Prepared
   if (options.activation === 'sigmoid') {
     const t = sigmoidTargets(input, layout, index, eps)
     return {
-      call: { kind: 'sigmoid', rows, classes, x, t, heads: [{ kind: 'focal', gamma, alpha }] },
+      call: { kind: 'sigmoid', rows, classes, x, t, heads: [{ kind: 'focal', gamma, alpha, weight: options.weight }] },
       finish: (outputs, i = 0) => reduce({ values: head(outputs, i), valuesShape: shape, normalizer: kept * classes, reduction, keep: index?.keep, rowWidth: classes })
     }
   }

@@ -11,6 +11,8 @@ import type { CrossEntropyOptions, FocalOptions, LossInput, LossResult } from '.
 export * from './types.js'
 export { planCrossEntropy, prepareCrossEntropy } from './cross_entropy.js'
 export { planFocal, prepareFocal } from './focal.js'
+export { planCompare, type Comparison } from './compare.js'
+export { classBalancedWeights, hardest, perClass, type ClassTotals, type HardRow } from './analysis.js'
 export type { Plan } from './plan.js'
 export type { KernelCall } from './kernels.js'
 

@@ -38,7 +38,13 @@ export interface SoftmaxDenseCall {
 
 export type SigmoidHead =
   | { readonly kind: 'bce', readonly weight: Float32Array | undefined, readonly posWeight: Float32Array | undefined }
-  | { readonly kind: 'focal', readonly gamma: number, readonly alpha: number | Float32Array | null }
+  | {
+    readonly kind: 'focal'
+    readonly gamma: number
+    readonly alpha: number | Float32Array | null
+    /** Per-class multiplier of the whole term (class-balanced weights, Cui et al.). */
+    readonly weight: Float32Array | undefined
+  }
 
 /** Output per head and element: the element's loss. */
 export interface SigmoidCall {
@@ -135,10 +141,20 @@ function sigmoid (call: SigmoidCall): tf.Tensor[] {
       const oneMinusPt = tf.add(tf.mul(tf.sigmoid(x), oneMinusT), tf.mul(tf.sigmoid(tf.neg(x)), t))
       loss = tf.mul(loss, head.gamma === 1 ? oneMinusPt : tf.pow(oneMinusPt, tf.scalar(head.gamma)))
     }
-    if (head.alpha === null) return loss
-    const alpha = typeof head.alpha === 'number' ? tf.scalar(head.alpha) : row(head.alpha)
-    return tf.mul(loss, tf.add(tf.mul(t, alpha), tf.mul(oneMinusT, tf.sub(tf.scalar(1), alpha))))
+    if (head.alpha !== null) {
+      const alpha = typeof head.alpha === 'number' ? tf.scalar(head.alpha) : row(head.alpha)
+      loss = tf.mul(loss, tf.add(tf.mul(t, alpha), tf.mul(oneMinusT, tf.sub(tf.scalar(1), alpha))))
+    }
+    return head.weight === undefined ? loss : tf.mul(loss, row(head.weight))
   })
+}
+
+/** One call computing the heads of both calls, which must share their inputs (`/loss/compare`). */
+export function withHeadsOf (a: KernelCall, b: KernelCall): KernelCall {
+  if (a.kind === 'sigmoid' && b.kind === 'sigmoid') return { ...a, heads: [...a.heads, ...b.heads] }
+  if (a.kind === 'softmax-index' && b.kind === 'softmax-index') return { ...a, heads: [...a.heads, ...b.heads] }
+  if (a.kind === 'softmax-dense' && b.kind === 'softmax-dense') return { ...a, heads: [...a.heads, ...b.heads] }
+  throw new Error(`cannot combine a ${a.kind} call with a ${b.kind} call`)
 }
 
 /** Calls with equal signatures (and equal per-class vectors) can run as one. */
@@ -146,7 +162,7 @@ export function signature (call: KernelCall): string {
   const heads = call.kind === 'sigmoid'
     ? call.heads.map((h) => h.kind === 'bce'
       ? `bce:${h.weight === undefined ? '' : 'w'}:${h.posWeight === undefined ? '' : 'p'}`
-      : `focal:${h.gamma}:${h.alpha === null ? 'none' : typeof h.alpha === 'number' ? h.alpha : 'vec'}`)
+      : `focal:${h.gamma}:${h.alpha === null ? 'none' : typeof h.alpha === 'number' ? h.alpha : 'vec'}:${h.weight === undefined ? '' : 'w'}`)
     : call.heads.map((h) => String(h.gamma))
   return `${call.kind}|${call.classes}|${heads.join(',')}`
 }
@@ -168,9 +184,10 @@ export function compatible (a: KernelCall, b: KernelCall): boolean {
       return sameVector(h.weight, g.weight) && sameVector(h.posWeight, g.posWeight)
     }
     if (h.kind === 'focal' && g.kind === 'focal') {
-      return typeof h.alpha !== 'object' || h.alpha === null || typeof g.alpha !== 'object' || g.alpha === null
+      const alpha = typeof h.alpha !== 'object' || h.alpha === null || typeof g.alpha !== 'object' || g.alpha === null
         ? h.alpha === g.alpha
         : sameVector(h.alpha, g.alpha)
+      return alpha && sameVector(h.weight, g.weight)
     }
     return false
   })

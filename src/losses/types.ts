@@ -43,6 +43,11 @@ export interface FocalOptions extends CommonOptions {
   readonly gamma: number
   /** Scalar, one value per class, or null for no balancing (torchvision's alpha = -1). */
   readonly alpha: number | Float32Array | null
+  /**
+   * Sigmoid only: a per-class multiplier of each column's loss. Class-balanced weights (Cui et al.)
+   * arrive here, since torchvision's alpha must stay in [0, 1].
+   */
+  readonly weight?: Float32Array | undefined
 }
 
 export interface LossResult {

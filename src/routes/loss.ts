@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { planCrossEntropy, planFocal } from '../losses/index.js'
+import { planCompare, planCrossEntropy, planFocal } from '../losses/index.js'
 import { errorResponses } from '../schemas/common.js'
-import { CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
-import { crossEntropyOptions, decodeInput, encodeResult, focalOptions } from '../wire/json.js'
+import { CompareBody, CompareReply, CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
+import { analysisOf, classWeights, crossEntropyOptions, decodeInput, encodeComparison, encodeResult, focalOptions } from '../wire/json.js'
 
-/** POST /loss/ce and /loss/focal: decode, score, shape the reply. */
+/** POST /loss/ce, /loss/focal and /loss/compare: decode, score, shape the reply. */
 const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/loss/ce', {
     schema: {
@@ -18,7 +18,9 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const input = decodeInput(request.body)
     request.batchShape = input.shape
-    return encodeResult(await app.engine.score(planCrossEntropy(input, crossEntropyOptions(request.body))))
+    const balanced = classWeights(request.body, input.shape)
+    const result = await app.engine.score(planCrossEntropy(input, crossEntropyOptions(request.body, balanced)))
+    return encodeResult(result, analysisOf(request.body, input, balanced))
   })
 
   app.post('/loss/focal', {
@@ -33,7 +35,26 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const input = decodeInput(request.body)
     request.batchShape = input.shape
-    return encodeResult(await app.engine.score(planFocal(input, focalOptions(request.body))))
+    const balanced = classWeights(request.body, input.shape)
+    const result = await app.engine.score(planFocal(input, focalOptions(request.body, balanced)))
+    return encodeResult(result, analysisOf(request.body, input, balanced))
+  })
+
+  app.post('/loss/compare', {
+    schema: {
+      tags: ['loss'],
+      summary: 'Cross-entropy and focal loss of one batch, side by side',
+      description: 'Both losses from one tfjs computation. weight/posWeight apply to cross-entropy, gamma/alpha to focal; ' +
+        'classBalance to both. With breakdown, perClass lists both per class.',
+      body: CompareBody,
+      response: { 200: CompareReply, ...errorResponses }
+    }
+  }, async (request) => {
+    const input = decodeInput(request.body)
+    request.batchShape = input.shape
+    const balanced = classWeights(request.body, input.shape)
+    const comparison = await app.engine.score(planCompare(input, crossEntropyOptions(request.body, balanced), focalOptions(request.body, balanced)))
+    return encodeComparison(comparison, analysisOf(request.body, input, balanced))
   })
 }
 

@@ -49,11 +49,28 @@ const common = {
   labelSmoothing: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: DEFAULTS.labelSmoothing, description: 'softmax: t(1-ε)+ε/C (PyTorch); sigmoid: t(1-ε)+ε/2 (Keras)' }))
 }
 
-export const CrossEntropyBody = Type.Object({
-  ...common,
+export const ClassBalance = Type.Object({
+  counts: Type.Array(Type.Number({ exclusiveMinimum: 0 }), { minItems: 1, description: 'training samples per class (n_c > 0)' }),
+  beta: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'β in [0, 1); 0.999 or 0.9999 in the paper' })
+}, {
+  additionalProperties: false,
+  description: 'class-balanced weights (Cui et al. 2019): w_c = (1-β)/(1-β^n_c), normalised to sum to C; used as `weight` by /loss/ce, ' +
+    'as per-class `alpha` by softmax focal, and as a per-class multiplier (alpha off) by sigmoid focal; excludes weight/alpha',
+  examples: [{ counts: [900, 90, 10], beta: 0.999 }]
+})
+
+const analysis = {
+  classBalance: Type.Optional(ClassBalance),
+  breakdown: Type.Optional(Type.Boolean({ default: false, description: 'add perClass: loss sum, count and mean per class' })),
+  hardest: Type.Optional(Type.Integer({ minimum: 1, description: 'add the k rows (frames) with the largest loss, 1 <= k <= N' }))
+}
+
+const ceFields = {
   weight: Type.Optional(Vector('per-class weight, PyTorch `weight`')),
   posWeight: Type.Optional(Vector('per-class weight of positives, sigmoid only, PyTorch `pos_weight`'))
-}, { additionalProperties: false })
+}
+
+export const CrossEntropyBody = Type.Object({ ...common, ...ceFields, ...analysis }, { additionalProperties: false })
 export type CrossEntropyBody = Static<typeof CrossEntropyBody>
 
 export const Alpha = Type.Union([
@@ -62,21 +79,65 @@ export const Alpha = Type.Union([
   Type.Null()
 ], { default: DEFAULTS.alpha, description: 'balancing: a scalar in [0, 1], one value per class (in [0, 1] for sigmoid, >= 0 for softmax), or null for none' })
 
-export const FocalBody = Type.Object({
-  ...common,
+const focalFields = {
   gamma: Type.Optional(Type.Number({ minimum: 0, default: DEFAULTS.gamma, description: 'focusing parameter' })),
   alpha: Type.Optional(Alpha)
-}, { additionalProperties: false })
+}
+
+export const FocalBody = Type.Object({ ...common, ...focalFields, ...analysis }, { additionalProperties: false })
 export type FocalBody = Static<typeof FocalBody>
+
+export const CompareBody = Type.Object({ ...common, ...ceFields, ...focalFields, ...analysis }, {
+  additionalProperties: false,
+  description: 'one batch scored by both losses: weight/posWeight go to cross-entropy, gamma/alpha to focal'
+})
+export type CompareBody = Static<typeof CompareBody>
 
 const NestedNumbers = Type.Array(Type.Unknown(), { description: 'per-row [N] ([N][T] temporal) or per-element (logits\' shape) losses' })
 
-export const LossReply = Type.Object({
+const ClassTotals = Type.Object({
+  class: Type.Integer(),
+  count: Type.Number({ description: 'softmax: rows labelled with the class (largest target for probabilities); sigmoid: rows whose target is >= 0.5' }),
+  sum: Type.Number(),
+  mean: Type.Union([Type.Number(), Type.Null()], { description: 'softmax: sum / count; sigmoid: sum / rows; null when that is 0' })
+})
+
+const HardRow = Type.Object({
+  index: Type.Union([Type.Integer(), Type.Tuple([Type.Integer(), Type.Integer()])], { description: 'row n, or [n, t] for temporal input' }),
+  label: Type.Integer({ description: 'class index (largest target for probabilities)' }),
+  loss: Type.Number({ description: 'the row\'s loss (sum over classes for sigmoid)' })
+})
+
+const ClassWeights = Type.Array(Type.Number(), { description: 'the class-balanced weights used' })
+
+const LossFields = {
   loss: Type.Union([Type.Number(), Type.Null(), NestedNumbers], {
     description: 'the mean or sum; null for a mean over nothing (every row ignored); the array under reduction "none"'
   }),
   reduction: Type.Union([Type.Literal('mean'), Type.Literal('sum'), Type.Literal('none')]),
   sum: Type.Number({ description: 'sum of the per-row / per-element losses' }),
   normalizer: Type.Number({ description: 'what mean divides by; combine batches as Σsum / Σnormalizer' })
+}
+
+export const LossReply = Type.Object({
+  ...LossFields,
+  perClass: Type.Optional(Type.Array(ClassTotals)),
+  hardest: Type.Optional(Type.Array(HardRow)),
+  classWeights: Type.Optional(ClassWeights)
 }, { examples: [{ loss: 0.0104, reduction: 'mean', sum: 0.0208, normalizer: 2 }] })
 export type LossReply = Static<typeof LossReply>
+
+const Totals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.Number(), Type.Null()]) })
+
+export const CompareReply = Type.Object({
+  ce: Type.Object({ ...LossFields, hardest: Type.Optional(Type.Array(HardRow)) }),
+  focal: Type.Object({ ...LossFields, hardest: Type.Optional(Type.Array(HardRow)) }),
+  perClass: Type.Optional(Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ce: Totals, focal: Totals }))),
+  classWeights: Type.Optional(ClassWeights)
+}, {
+  examples: [{
+    ce: { loss: 0.1961, reduction: 'mean', sum: 0.3923, normalizer: 2 },
+    focal: { loss: 0.0015, reduction: 'mean', sum: 0.0031, normalizer: 2 }
+  }]
+})
+export type CompareReply = Static<typeof CompareReply>

@@ -3,8 +3,11 @@
  * a flat typed array, and names the first bad element: `logits[3][5] = "a" is not a number`.
  */
 import { InvalidInputError } from '../errors.js'
-import { DEFAULTS, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
-import type { CommonOptions, CrossEntropyOptions, FocalOptions, Labels, LossInput, LossResult } from '../losses/index.js'
+import { DEFAULTS, type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
+import {
+  classBalancedWeights, hardest, perClass,
+  type Activation, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type Labels, type LossInput, type LossResult
+} from '../losses/index.js'
 
 const F32_MAX = 3.4028234663852886e38
 
@@ -105,7 +108,7 @@ export function decodeInput (body: { logits: unknown, labels: unknown }): LossIn
   return { logits: logits.data, shape: logits.shape, labels: decodeLabels(body.labels, logits.shape) }
 }
 
-function commonOptions (body: CrossEntropyBody | FocalBody): CommonOptions {
+function commonOptions (body: CompareBody): CommonOptions {
   return {
     activation: body.activation ?? DEFAULTS.activation,
     reduction: body.reduction ?? DEFAULTS.reduction,
@@ -114,13 +117,31 @@ function commonOptions (body: CrossEntropyBody | FocalBody): CommonOptions {
   }
 }
 
-export function crossEntropyOptions (body: CrossEntropyBody): CrossEntropyOptions {
-  return { ...commonOptions(body), weight: decodeVector('weight', body.weight), posWeight: decodeVector('posWeight', body.posWeight) }
+/**
+ * The class-balanced weights a body asks for, as float32 (what the kernels use, and what the
+ * reply echoes), or undefined. `classBalance` replaces `weight` and `alpha`: giving both is an error.
+ */
+export function classWeights (body: CompareBody, shape: readonly number[]): Float32Array | undefined {
+  if (body.classBalance === undefined) return undefined
+  for (const other of ['weight', 'alpha'] as const) {
+    if (body[other] !== undefined) fail(`classBalance and ${other} are mutually exclusive: classBalance computes the ${other === 'weight' ? 'weights' : 'per-class alpha'}`)
+  }
+  return Float32Array.from(classBalancedWeights(body.classBalance.counts, body.classBalance.beta, shape.length === 1 ? 1 : shape[1] ?? 1))
 }
 
-export function focalOptions (body: FocalBody): FocalOptions {
+export function crossEntropyOptions (body: CrossEntropyBody, balanced?: Float32Array): CrossEntropyOptions {
+  return { ...commonOptions(body), weight: balanced ?? decodeVector('weight', body.weight), posWeight: decodeVector('posWeight', body.posWeight) }
+}
+
+export function focalOptions (body: FocalBody, balanced?: Float32Array): FocalOptions {
+  const common = commonOptions(body)
+  const gamma = body.gamma ?? DEFAULTS.gamma
+  // Cui et al.: the class-balanced weight replaces alpha; torchvision's sigmoid alpha must stay in [0, 1].
+  if (balanced !== undefined) {
+    return common.activation === 'sigmoid' ? { ...common, gamma, alpha: null, weight: balanced } : { ...common, gamma, alpha: balanced }
+  }
   const alpha = body.alpha === undefined ? DEFAULTS.alpha : Array.isArray(body.alpha) ? decodeVector('alpha', body.alpha) ?? null : body.alpha
-  return { ...commonOptions(body), gamma: body.gamma ?? DEFAULTS.gamma, alpha }
+  return { ...common, gamma, alpha }
 }
 
 /** A flat typed array as nested arrays of `shape`. */
@@ -143,13 +164,59 @@ export interface LossReplyJson {
   reduction: LossResult['reduction']
   sum: number
   normalizer: number
+  perClass?: ReturnType<typeof perClass>
+  hardest?: ReturnType<typeof hardest>
+  classWeights?: number[]
 }
 
-export function encodeResult (result: LossResult): LossReplyJson {
+/** What a body asks to see besides the loss. */
+export interface Analysis {
+  readonly input: LossInput
+  readonly activation: Activation
+  readonly ignoreIndex: number
+  readonly breakdown: boolean
+  readonly hardest: number | undefined
+  readonly classWeights: Float32Array | undefined
+}
+
+export function analysisOf (body: CompareBody, input: LossInput, classWeights: Float32Array | undefined): Analysis {
   return {
+    input,
+    activation: body.activation ?? DEFAULTS.activation,
+    ignoreIndex: body.ignoreIndex ?? DEFAULTS.ignoreIndex,
+    breakdown: body.breakdown ?? false,
+    hardest: body.hardest,
+    classWeights
+  }
+}
+
+export function encodeResult (result: LossResult, analysis?: Analysis): LossReplyJson {
+  const reply: LossReplyJson = {
     loss: result.reduction === 'none' ? nest(result.values, result.valuesShape) : result.loss,
     reduction: result.reduction,
     sum: result.sum,
     normalizer: result.normalizer
   }
+  if (analysis === undefined) return reply
+  const { input, activation, ignoreIndex } = analysis
+  if (analysis.breakdown) reply.perClass = perClass(result, input, activation, ignoreIndex)
+  if (analysis.hardest !== undefined) reply.hardest = hardest(result, input, activation, ignoreIndex, analysis.hardest)
+  if (analysis.classWeights !== undefined) reply.classWeights = Array.from(analysis.classWeights)
+  return reply
+}
+
+export function encodeComparison ({ ce, focal }: Comparison, analysis: Analysis): CompareReply {
+  const { perClass: cePerClass, classWeights: weights, ...ceReply } = encodeResult(ce, analysis)
+  const { perClass: focalPerClass, classWeights: _, ...focalReply } = encodeResult(focal, analysis)
+  const reply: CompareReply = { ce: ceReply, focal: focalReply }
+  if (cePerClass !== undefined && focalPerClass !== undefined) {
+    reply.perClass = cePerClass.map((c, i) => ({
+      class: c.class,
+      count: c.count,
+      ce: { sum: c.sum, mean: c.mean },
+      focal: { sum: focalPerClass[i]?.sum ?? 0, mean: focalPerClass[i]?.mean ?? null }
+    }))
+  }
+  if (weights !== undefined) reply.classWeights = weights
+  return reply
 }
