@@ -2,6 +2,7 @@
  * The environment, validated once at start-up against a TypeBox schema. A bad value is a clear
  * message and a non-zero exit, never a surprise later.
  */
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import v8 from 'node:v8'
 import { Type, type Static } from '@sinclair/typebox'
@@ -10,13 +11,28 @@ import { Value } from '@sinclair/typebox/value'
 const Int = (options: { minimum: number, maximum?: number, default: number, description: string }) =>
   Type.Integer(options)
 
+/**
+ * CPUs this process may use: the cgroup v2 quota when one is set (a container's --cpus, a pod's CPU
+ * limit), which os.availableParallelism() does not see, else the cores.
+ */
+export function availableCpus (cpuMax = '/sys/fs/cgroup/cpu.max'): number {
+  const cores = os.availableParallelism()
+  try {
+    const [quota, period] = readFileSync(cpuMax, 'utf8').trim().split(/\s+/)
+    if (quota === undefined || quota === 'max' || period === undefined) return cores
+    return Math.max(1, Math.min(cores, Math.ceil(Number(quota) / Number(period))))
+  } catch {
+    return cores
+  }
+}
+
 export const ConfigSchema = Type.Object({
   PORT: Int({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address to bind; 0.0.0.0 in containers' }),
   LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', description: 'pino log level' }),
   BODY_LIMIT: Int({ minimum: 1024, maximum: 2 ** 31 - 1, default: 64 * 1024 * 1024, description: 'largest request body in bytes; larger ones get 413' }),
   TFJS_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto', description: 'tfjs backend; auto tries tensorflow, then wasm, then cpu' }),
-  WORKERS: Int({ minimum: 1, maximum: 256, default: os.availableParallelism(), description: 'processes serving the port (node:cluster); default: available parallelism' }),
+  WORKERS: Int({ minimum: 1, maximum: 256, default: availableCpus(), description: 'processes serving the port (node:cluster); default: the CPUs available, honouring a container CPU limit (cgroup cpu.max)' }),
   SHUTDOWN_GRACE_MS: Int({ minimum: 0, maximum: 3_600_000, default: 25_000, description: 'on SIGTERM/SIGINT: how long in-flight requests may take before the process exits anyway' }),
   BATCH_MAX_ROWS: Int({ minimum: 1, default: 65536, description: 'largest number of rows the dynamic batcher merges into one tfjs call' }),
   BATCH_WAIT_US: Int({ minimum: 0, maximum: 1_000_000, default: 0, description: 'extra microseconds the batcher waits for concurrent requests; 0 = only those already parsed' }),

@@ -2,7 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import os from 'node:os'
 import { spawnSync } from 'node:child_process'
-import { ConfigError, ConfigSchema, loadConfig } from '../src/config.js'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { availableCpus, ConfigError, ConfigSchema, loadConfig } from '../src/config.js'
 
 test('defaults', () => {
   const config = loadConfig({})
@@ -11,7 +13,7 @@ test('defaults', () => {
   assert.equal(config.LOG_LEVEL, 'info')
   assert.equal(config.BODY_LIMIT, 64 * 1024 * 1024)
   assert.equal(config.TFJS_BACKEND, 'auto')
-  assert.equal(config.WORKERS, os.availableParallelism())
+  assert.equal(config.WORKERS, availableCpus())
 })
 
 test('values are converted from strings', () => {
@@ -56,4 +58,17 @@ test('the server exits non-zero with a clear message on bad configuration', () =
   })
   assert.equal(run.status, 78)
   assert.match(run.stderr, /invalid configuration:\n {2}PORT="not-a-port": /)
+})
+
+test('WORKERS defaults to the container CPU limit', () => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'cpu-max-'))
+  const file = join(dir, 'cpu.max')
+  const cores = os.availableParallelism()
+  writeFileSync(file, 'max 100000\n')
+  assert.equal(availableCpus(file), cores)
+  writeFileSync(file, '50000 100000\n')
+  assert.equal(availableCpus(file), 1)
+  writeFileSync(file, `${150000 * cores} 100000\n`)
+  assert.equal(availableCpus(file), cores)
+  assert.equal(availableCpus(join(dir, 'missing')), cores)
 })
