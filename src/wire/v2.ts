@@ -370,8 +370,8 @@ export interface EncodedOutputs {
 
 /**
  * The result as FP64 tensors: `sum` and a reduced `loss` are float64 sums, and widening the float32
- * `none` values is exact, so every number equals the JSON API's. A mean over nothing is NaN in
- * binary and null in JSON, where NaN cannot be written.
+ * `none` values is exact, so every number equals the JSON API's (-0 included, written as 0). A mean
+ * over nothing is NaN in binary and null in JSON, where NaN cannot be written.
  */
 export function encodeOutputs (result: LossResult, requested: readonly OutputRequest[]): EncodedOutputs {
   const outputs: ResponseOutput[] = []
@@ -390,12 +390,19 @@ export function encodeOutputs (result: LossResult, requested: readonly OutputReq
   return { outputs, binary }
 }
 
+/** float32 to float64, -0 as 0: what the JSON API prints, since JSON has no -0. */
+function widen (values: Float32Array): Float64Array {
+  const out = new Float64Array(values.length)
+  for (let k = 0; k < values.length; k++) out[k] = (values[k] as number) + 0
+  return out
+}
+
 function tensorOf (result: LossResult, name: OutputName): { values: Float64Array, shape: number[] } {
   switch (name) {
     case 'loss':
       return result.reduction === 'none'
-        ? { values: new Float64Array(result.values), shape: [...result.valuesShape] }
-        : { values: Float64Array.of(result.loss ?? NaN), shape: [1] }
+        ? { values: widen(result.values), shape: [...result.valuesShape] }
+        : { values: Float64Array.of((result.loss ?? NaN) + 0), shape: [1] }
     case 'sum':
       return { values: Float64Array.of(result.sum), shape: [1] }
     case 'normalizer':
