@@ -6,6 +6,7 @@
 import cluster from 'node:cluster'
 import { buildApp, engineFor } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { aggregateWorkerMetrics } from './plugins/metrics.js'
 
 function readConfig (): Config {
   try {
@@ -50,6 +51,7 @@ async function serve (config: Config): Promise<void> {
 function supervise (config: Config): void {
   let stopping = false
   const fork = (): void => { cluster.fork() }
+  aggregateWorkerMetrics()
   for (let i = 0; i < config.WORKERS; i++) fork()
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

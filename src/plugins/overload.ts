@@ -7,6 +7,7 @@
  * - Concurrency: at most MAX_INFLIGHT compute requests per process, counted from their headers, so a
  *   rejected request's body is never read.
  * - Timeouts (`timeoutOptions`): slow or stalled clients are cut off by Node's HTTP server.
+ * - Draining: answers close their connections, so that shutdown is not held by idle keep-alives.
  */
 import type { ServerOptions } from 'node:http'
 import underPressure from '@fastify/under-pressure'
@@ -100,4 +101,10 @@ export default fp<OverloadOptions>(async (app, options) => {
     inflight++
     reply.raw.once('close', () => { inflight-- })
   })
-}, { name: 'overload', dependencies: ['metrics', 'errors'] })
+
+  // While draining, every answer closes its connection: a keep-alive socket left idle after its last
+  // answer would otherwise hold app.close() until KEEP_ALIVE_TIMEOUT_MS, past the shutdown grace.
+  app.addHook('onSend', async (_request, reply) => {
+    if (app.draining) reply.header('connection', 'close')
+  })
+}, { name: 'overload', dependencies: ['engine', 'metrics', 'errors'] })
