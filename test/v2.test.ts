@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { deflateSync, gzipSync } from 'node:zlib'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildApp, engineFor } from '../src/app.js'
@@ -258,11 +259,27 @@ describe('V2 protocol surface', () => {
     assert.equal(reply.status, 200)
   })
 
-  test('a body over the app\'s bodyLimit is 413 { error }', async () => {
+  test('Content-Encoding gzip and deflate (tritonclient request compression) are inflated first', async () => {
+    const plain = binaryRequest(CE, [logits(), labels()], { parameters: { binary_data_output: true } })
+    const expected = await app.inject(plain)
+    for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
+      const res = await app.inject({ ...plain, payload: compress(plain.payload as Buffer), headers: { ...plain.headers, 'content-encoding': encoding } })
+      assert.equal(res.statusCode, 200, encoding)
+      assert.ok(res.rawPayload.equals(expected.rawPayload), encoding)
+    }
+    assert.equal(await v2Error(app, { ...plain, headers: { ...plain.headers, 'content-encoding': 'br' } }, 415),
+      'Content-Encoding "br" is not supported; send gzip, deflate or none')
+    assert.match(await v2Error(app, { ...plain, headers: { ...plain.headers, 'content-encoding': 'gzip' } }), /^the gzip body cannot be inflated: /)
+  })
+
+  test('a body over the app\'s bodyLimit is 413 { error }, before or after inflating', async () => {
     const small = await build(BACKENDS[0], { BODY_LIMIT: '1024' })
     try {
       const big = binaryRequest(CE, [{ name: 'logits', datatype: 'FP32', shape: [300], values: new Float32Array(300) }, { name: 'labels', datatype: 'FP32', shape: [300], values: new Float32Array(300) }])
       assert.match(await v2Error(small, big, 413), /body/i)
+      const bomb = { ...big, payload: gzipSync(big.payload as Buffer), headers: { ...big.headers, 'content-encoding': 'gzip' } }
+      assert.ok((bomb.payload as Buffer).length < 1024)
+      assert.equal(await v2Error(small, bomb, 413), 'the gzip body inflates to more than 1024 bytes, the body limit')
       assert.equal((await small.inject(binaryRequest(CE, [logits(), labels()]))).statusCode, 200)
     } finally {
       await small.close()

@@ -17,7 +17,7 @@ import {
   InferRequest, InferResponse, ModelMetadata, ModelParams, ModelReady, ServerLive, ServerMetadata, ServerReady, v2ErrorResponses
 } from '../schemas/v2.js'
 import { decodeInfer, encodeOutputs, isModel, MODELS, modelMetadata, v2Names, VERSION, type DecodedCrossEntropy, type DecodedFocal, type ModelName } from '../wire/v2.js'
-import { frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../wire/v2-binary.js'
+import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../wire/v2-binary.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,11 +51,14 @@ function plan (decoded: DecodedCrossEntropy | DecodedFocal): Plan<LossResult> {
 
 const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   app.decorateRequest('v2Frame', undefined)
+  // Fastify fills in its 1 MiB default when the app sets none.
+  const bodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024
   app.removeAllContentTypeParsers()
   // '*' also takes requests without a Content-Type; the body limit is the app's.
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      const { header, jsonLength, binary } = splitBody(body as Buffer, request.headers[HEADER_LENGTH])
+      const decoded = decompress(body as Buffer, request.headers['content-encoding'], bodyLimit)
+      const { header, jsonLength, binary } = splitBody(decoded, request.headers[HEADER_LENGTH])
       request.v2Frame = { jsonLength, binary }
       done(null, header)
     } catch (err) {

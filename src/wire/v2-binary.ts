@@ -5,8 +5,9 @@
  *
  * @see https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_binary_data.md
  */
+import { gunzipSync, inflateSync } from 'node:zlib'
 import sjson from 'secure-json-parse'
-import { InvalidInputError } from '../errors.js'
+import { HttpError, InvalidInputError } from '../errors.js'
 
 export const HEADER_LENGTH = 'inference-header-content-length'
 
@@ -21,6 +22,25 @@ export interface FrameInfo {
 
 export interface Frame extends FrameInfo {
   readonly header: unknown
+}
+
+/**
+ * A body sent with Content-Encoding gzip or deflate (tritonclient's request_compression_algorithm),
+ * inflated to at most `limit` bytes: the body limit holds for what is decoded, not only what is sent.
+ */
+export function decompress (body: Buffer, encoding: string | undefined, limit: number): Buffer {
+  const name = encoding?.trim().toLowerCase() ?? 'identity'
+  if (name === 'identity') return body
+  const inflate = name === 'gzip' || name === 'x-gzip' ? gunzipSync : name === 'deflate' ? inflateSync : undefined
+  if (inflate === undefined) throw new HttpError(415, `Content-Encoding ${JSON.stringify(encoding)} is not supported; send gzip, deflate or none`)
+  try {
+    return inflate(body, { maxOutputLength: limit })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new HttpError(413, `the ${name} body inflates to more than ${limit} bytes, the body limit`)
+    }
+    return fail(`the ${name} body cannot be inflated: ${err instanceof Error ? err.message : String(err)}`)
+  }
 }
 
 /**
