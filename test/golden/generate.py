@@ -10,6 +10,11 @@ index targets, smoothing, 1-D), softmax focal loss (Keras formula; alpha scalar/
 probability labels, smoothing), identity pairs (focal gamma=0 alpha=null == ce on the same inputs),
 and, in temporal.json, [N][C][T] logits with [N][T] labels.
 
+analysis.json covers the analysis options of /loss/ce and /loss/focal (breakdown -> perClass,
+hardest -> the k hardest rows, classBalance -> Cui et al. class-balanced weights, echoed as
+classWeights) and POST /loss/compare (both losses of one batch); see analysis_specs() and the
+definitions above it, and README.md.
+
 Reference values are computed in float64 with the real reference functions
 (torch.nn.functional.cross_entropy, binary_cross_entropy_with_logits,
 torchvision.ops.sigmoid_focal_loss) or, where no library function exists (per-class alpha in the
@@ -24,7 +29,7 @@ Large inputs are stored as {"$gen": {...}} placeholders expanded by a mulberry32
 is the TypeScript twin of gen() below and must stay bit-identical (inputs.test.ts checks it).
 
 Run (PyTorch 1.13 / torchvision 0.14 from Debian, hence /usr/bin/python3):
-    /usr/bin/python3 test/golden/generate.py            # writes cases.json and temporal.json
+    /usr/bin/python3 test/golden/generate.py            # writes cases.json, temporal.json, analysis.json
     /usr/bin/python3 test/golden/generate.py --verify   # also checks small cases against mpmath (50 digits)
 Output is deterministic: rerunning gives byte-identical files.
 """
@@ -996,6 +1001,600 @@ def temporal_specs():
 
 
 # ----------------------------------------------------------------------------------------------
+# analysis.json: breakdown (perClass), hardest, classBalance and POST /loss/compare
+#
+# Definitions (README.md repeats them). A "row" is a row n of [N][C] / [N] logits, or a frame (n, t)
+# of [N][C][T] logits, numbered n*T + t. Per-row loss: the float64 reduction="none" value (softmax),
+# or math.fsum of the row's element losses (sigmoid). Ignored rows (index label == ignoreIndex) are
+# left out of everything; probability/target labels ignore nothing.
+#   perClass, softmax: class c -> rows whose class is c (the label, or the argmax of the target row,
+#     lowest index on ties); count, sum of their per-row losses, mean = sum / count (null if 0).
+#   perClass, sigmoid: class c -> count = rows whose target in column c is >= 0.5 (one-hot for index
+#     labels); sum = column c's element losses summed over the rows; mean = sum / rows (null if 0).
+#   hardest k: the k rows with the largest per-row loss, largest first, ties by lower row number;
+#     {index: n or [n, t], label: class as above, loss}. Fewer than k if fewer rows are not ignored.
+#   classBalance {counts, beta}: w_c = (1-beta) / -expm1(n_c log beta) (1 if beta = 0), times
+#     C / (left-to-right sum); rounded to float32, echoed as classWeights and used as ce `weight`,
+#     softmax-focal alpha vector, or (sigmoid focal) alpha = null and column c multiplied by w_c.
+#   compare: ce gets the common fields + weight/posWeight, focal the common fields + gamma/alpha;
+#     both get classBalance; perClass merges the two breakdowns (count is the same for both).
+
+PERCLASS_SUMMARY_OVER = 64   # perClass lists longer than this are summarised
+COMMON_KEYS = ('logits', 'labels', 'activation', 'reduction', 'ignoreIndex', 'labelSmoothing')
+ENDPOINT_KEYS = {'ce': COMMON_KEYS + ('weight', 'posWeight'), 'focal': COMMON_KEYS + ('gamma', 'alpha')}
+HARDEST_MARGIN = 2e-5        # distinct losses at ranks <= k differ by > 2*(1e-5|a| + 1e-6): float32-safe
+
+
+def class_count(req):
+    shape = np.asarray(req['logits']).shape
+    return 1 if len(shape) == 1 else shape[1]
+
+
+def balanced_weights(cb, classes):
+    """Cui et al. 2019 class-balanced weights: float64 as the service computes them, then float32."""
+    counts, beta = cb['counts'], float(cb['beta'])
+    assert len(counts) == classes and 0 <= beta < 1 and all(n > 0 for n in counts)
+    raw = [1.0 if beta == 0 else (1 - beta) / -math.expm1(n * math.log(beta)) for n in counts]
+    total = 0.0
+    for r in raw:              # left to right, as the service does
+        total += r
+    w64 = [r * classes / total for r in raw]
+    w32 = [fround(w) for w in w64]
+    for w, f in zip(w64, w32):   # far from a float32 rounding midpoint: a few-ulp float64 difference
+        f32 = np.float32(f)      # in another libm cannot change the float32 value
+        lo = float(np.nextafter(f32, np.float32(-np.inf)))
+        hi = float(np.nextafter(f32, np.float32(np.inf)))
+        margin = min(w - (f + lo) / 2, (f + hi) / 2 - w)
+        assert margin > 1e-12 * w, ('class weight too close to a float32 rounding midpoint', w)
+    assert abs(math.fsum(w64) - classes) < 1e-12 * classes
+    return w32
+
+
+def balance(endpoint, req):
+    """The plain /loss/ce or /loss/focal body that classBalance stands for, the float32 weights,
+    and (sigmoid focal only) the per-column multiplier."""
+    base = {k: v for k, v in req.items() if k in ENDPOINT_KEYS[endpoint]}
+    cb = req.get('classBalance')
+    if cb is None:
+        return base, None, None
+    assert 'weight' not in req and 'alpha' not in req, 'classBalance replaces weight / alpha'
+    w32 = balanced_weights(cb, class_count(req))
+    if endpoint == 'ce':
+        return {**base, 'weight': w32}, w32, None
+    if req.get('activation', 'softmax') == 'softmax':
+        return {**base, 'alpha': w32}, w32, None
+    return {**base, 'alpha': None}, w32, w32
+
+
+def evaluate(endpoint, req, dt):
+    base, w32, mult = balance(endpoint, req)
+    outs, norm, ref = compute(endpoint, base, dt)
+    if w32 is not None:
+        beta = req['classBalance']['beta']
+        what = 'weight' if endpoint == 'ce' else 'alpha' if mult is None else 'multiplier of column c (alpha=-1)'
+        ref += f'; classBalance beta={beta}: float32 w_c as {what}'
+    if mult is not None:
+        none = outs['none'] * T(mult, dt)
+        s = none.sum()
+        outs = {'none': none, 'sum': s, 'mean': s / norm if norm else torch.tensor(math.nan, dtype=dt)}
+        ref = ref.replace("reduction=R", "reduction='none'") + ' * w[c], then reduced'
+    return outs, norm, ref, w32, base, mult
+
+
+def row_info(req, outs):
+    """Per-row class (-1 if ignored), kept mask, per-row losses; sigmoid: element losses, positives."""
+    x_shape = np.asarray(req['logits']).shape
+    labels = np.asarray(req['labels'], dtype=np.float64)
+    act = req.get('activation', 'softmax')
+    ii = int(req.get('ignoreIndex', -100))
+    index = labels.ndim == len(x_shape) - 1
+    C = 1 if len(x_shape) == 1 else x_shape[1]
+    info = {'C': C, 'T': x_shape[2] if len(x_shape) == 3 else None, 'act': act}
+    if index:
+        y = labels.reshape(-1).astype(np.int64)
+        kept = y != ii
+        cls = np.where(kept, y, -1)
+    elif act == 'softmax':
+        t = np.moveaxis(labels, 1, -1).reshape(-1, C)
+        cls, kept = np.argmax(t, axis=1), np.ones(t.shape[0], dtype=bool)   # argmax: first maximum
+    else:
+        t = labels.reshape(x_shape[0], C)
+        cls, kept = np.argmax(t, axis=1), np.ones(t.shape[0], dtype=bool)
+    none = outs['none'].numpy()
+    if act == 'softmax':
+        per = none.reshape(-1)
+    else:
+        E = none.reshape(x_shape[0], C)
+        per = np.array([math.fsum(r) for r in E.tolist()])
+        if index:
+            pos = np.zeros((x_shape[0], C), dtype=bool)
+            pos[np.nonzero(kept)[0], y[kept]] = True
+        else:
+            pos = t >= 0.5
+        info.update(E=E, pos=pos)
+    assert not (per[~kept] != 0).any()
+    info.update(cls=cls, kept=kept, per=per)
+    return info
+
+
+def per_class(info):
+    out, C, kept = [], info['C'], info['kept']
+    if info['act'] == 'softmax':
+        for c in range(C):
+            sel = (info['cls'] == c) & kept
+            n, s = int(sel.sum()), math.fsum(info['per'][sel].tolist())
+            out.append({'class': c, 'count': n, 'sum': clean(s), 'mean': clean(s / n) if n else None})
+    else:
+        rows = int(kept.sum())
+        for c in range(C):
+            n, s = int(info['pos'][kept, c].sum()), math.fsum(info['E'][kept, c].tolist())
+            out.append({'class': c, 'count': n, 'sum': clean(s), 'mean': clean(s / rows) if rows else None})
+    return out
+
+
+def ranking(info):
+    per = info['per']
+    return sorted(np.nonzero(info['kept'])[0].tolist(), key=lambda i: (-per[i], i))
+
+
+def hardest_rows(info, k):
+    Tn = info['T']
+    return [{'index': i if Tn is None else [i // Tn, i % Tn], 'label': int(info['cls'][i]),
+             'loss': clean(info['per'][i])} for i in ranking(info)[:k]]
+
+
+def check_hardest(name, info64, info32, k):
+    """The top k (and the row after it) must not depend on float32 rounding: distinct losses differ
+    by more than twice the recommended tolerance, and exactly tied rows are tied in float32 too."""
+    order, per, per32 = ranking(info64), info64['per'], info32['per']
+    assert ranking(info32)[:k] == order[:k], name
+    ties = 0
+    for j in range(min(k, len(order) - 1)):
+        a, b = order[j], order[j + 1]
+        if per[a] == per[b]:
+            assert per32[a] == per32[b], name
+            ties += 1 if j == k - 1 else 0
+        else:
+            assert per[a] - per[b] > HARDEST_MARGIN * abs(per[a]) + 2e-6, (name, j, per[a], per[b])
+    if '/hardest-ties' in name:
+        assert ties, f'{name}: the row after the k-th should tie with it'
+
+
+def tolerance_used(got, want):
+    return abs(got - want) / (1e-5 * abs(want) + 1e-6)
+
+
+def summarize_classes(entries):
+    C = len(entries)
+    compare = 'ce' in entries[0]
+
+    def mean_of(e):
+        return e['ce']['mean'] if compare else e['mean']
+    picks = {(k * (C - 1)) // 15 for k in range(16)}
+    picks.add(max(range(C), key=lambda c: (entries[c]['count'], -c)))
+    nulls = [c for c in range(C) if mean_of(entries[c]) is None]
+    if nulls:
+        picks.add(nulls[0])
+    if compare:
+        picks.add(max(range(C), key=lambda c: (entries[c]['ce']['sum'], -c)))
+        totals = {'count': sum(e['count'] for e in entries)}
+        for part in ('ce', 'focal'):
+            assert all((e[part]['mean'] is None) == (e['ce']['mean'] is None) for e in entries)
+            totals[part] = {'sum': clean(math.fsum(e[part]['sum'] for e in entries)),
+                            'mean': clean(math.fsum(e[part]['mean'] or 0.0 for e in entries))}
+    else:
+        picks.add(max(range(C), key=lambda c: (entries[c]['sum'], -c)))
+        totals = {'count': sum(e['count'] for e in entries),
+                  'sum': clean(math.fsum(e['sum'] for e in entries)),
+                  'mean': clean(math.fsum(e['mean'] or 0.0 for e in entries))}
+    totals['nullMeans'] = len(nulls)
+    return {'$summary': {'length': C, 'totals': totals, 'sample': [entries[c] for c in sorted(picks)]}}
+
+
+class AnalysisStats:
+    def __init__(self):
+        self.used = {}   # quantity -> (max fraction of 1e-5*|want| + 1e-6 used by float32 torch, case)
+        self.mp = (0.0, '')
+
+    def bump(self, what, val, name):
+        if val > self.used.get(what, (-1.0, ''))[0]:
+            self.used[what] = (val, name)
+
+
+def one_loss(name, endpoint, req, stats, verify):
+    """Expected reply of /loss/ce or /loss/focal for a materialised body (+ the float32 rerun checks)."""
+    red = req.get('reduction', 'mean')
+    outs, norm, ref, w32, base, mult = evaluate(endpoint, req, F64)
+    per = outs['none']
+    s = math.fsum(per.reshape(-1).tolist())
+    assert close(s, float(outs['sum']), 1e-11) or abs(s - float(outs['sum'])) < 1e-300, (name, s)
+    if red == 'mean':
+        if norm == 0:
+            assert math.isnan(float(outs['mean'])) and s == 0, name
+            loss = None
+        else:
+            loss = s / norm
+            assert close(loss, float(outs['mean']), 1e-11), (name, loss, float(outs['mean']))
+    elif red == 'sum':
+        loss = s
+    else:
+        loss = summarize(per) if per.numel() > SUMMARY_OVER else clean(per.tolist())
+    exp = {'loss': clean(loss) if isinstance(loss, float) else loss, 'reduction': red, 'sum': clean(s),
+           'normalizer': clean(norm)}
+    outs32 = evaluate(endpoint, req, F32)[0]
+    info, info32 = row_info(req, outs), row_info(req, outs32)
+    stats.bump('sum', tolerance_used(float(outs32['sum']), s), name)
+    pc = None
+    if req.get('breakdown', False):
+        pc = per_class(info)
+        pc32 = per_class(info32)
+        total = math.fsum(e['sum'] for e in pc)
+        assert close(total, s, 1e-12) or abs(total - s) < 1e-300, (name, total, s)   # every loss is in a class
+        for a, b in zip(pc, pc32):
+            assert a['count'] == b['count'], name
+            stats.bump('perClass sum', tolerance_used(b['sum'], a['sum']), name)
+            if a['mean'] is not None:
+                stats.bump('perClass mean', tolerance_used(b['mean'], a['mean']), name)
+    k = req.get('hardest')
+    if k is not None:
+        rows = len(info['per'])
+        assert 1 <= k <= rows, name
+        check_hardest(name, info, info32, k)
+        exp['hardest'] = hardest_rows(info, k)
+        for h in hardest_rows(info32, k):
+            i = h['index'] if info['T'] is None else h['index'][0] * info['T'] + h['index'][1]
+            stats.bump('hardest loss', tolerance_used(h['loss'], info['per'][i]), name)
+    if verify and np.asarray(req['logits']).size <= 20000:
+        err = mp_verify(endpoint, base, per if mult is None else per / T(mult, F64))
+        if err > stats.mp[0]:
+            stats.mp = (err, name)
+    return exp, pc, w32, ref
+
+
+def analysis_case(name, endpoint, request, stats, verify):
+    req = materialize(request)
+    red = req.get('reduction', 'mean')
+    if endpoint != 'compare':
+        exp, pc, w32, ref = one_loss(name, endpoint, req, stats, verify)
+        if pc is not None:
+            exp['perClass'] = summarize_classes(pc) if len(pc) > PERCLASS_SUMMARY_OVER else pc
+        if w32 is not None:
+            exp['classWeights'] = w32
+        ref = ref.replace('reduction=R', f"reduction='{red}'") + ', float64'
+        return {'name': name, 'endpoint': endpoint, 'request': request, 'expected': exp, 'reference': ref}
+    parts, pcs, refs, weights = {}, {}, [], None
+    for ep in ('ce', 'focal'):
+        sub = {k: v for k, v in req.items() if k in ENDPOINT_KEYS[ep] + ('classBalance', 'breakdown', 'hardest')}
+        parts[ep], pcs[ep], weights, ref = one_loss(f'{name}#{ep}', ep, sub, stats, verify)
+        refs.append(f"{ep}: {ref.replace('reduction=R', f'reduction={red!r}')}")
+    exp = {'ce': parts['ce'], 'focal': parts['focal']}
+    if pcs['ce'] is not None:
+        merged = []
+        for a, b in zip(pcs['ce'], pcs['focal']):
+            assert a['class'] == b['class'] and a['count'] == b['count'], name
+            merged.append({'class': a['class'], 'count': a['count'], 'ce': {'sum': a['sum'], 'mean': a['mean']},
+                           'focal': {'sum': b['sum'], 'mean': b['mean']}})
+        exp['perClass'] = summarize_classes(merged) if len(merged) > PERCLASS_SUMMARY_OVER else merged
+    if weights is not None:
+        exp['classWeights'] = weights
+    if req.get('gamma') == 0 and 'alpha' in req and req['alpha'] is None and not any(
+            k in req for k in ('weight', 'posWeight', 'classBalance')):
+        a, b = parts['ce'], parts['focal']   # identity: focal(gamma=0, alpha=null) == ce
+        assert close(a['sum'], b['sum'], 1e-13) and a['normalizer'] == b['normalizer'], name
+        if 'perClass' in exp and isinstance(exp['perClass'], list):
+            for e in exp['perClass']:
+                assert close(e['ce']['sum'], e['focal']['sum'], 1e-13) or abs(e['ce']['sum'] - e['focal']['sum']) < 1e-15, name
+    return {'name': name, 'endpoint': 'compare', 'request': request, 'expected': exp,
+            'reference': '; '.join(refs) + ', float64'}
+
+
+def build_analysis(specs, stats, verify):
+    cases, names = [], set()
+    for name, endpoint, request in specs:
+        assert name not in names, name
+        names.add(name)
+        cases.append(analysis_case(name, endpoint, request, stats, verify))
+    return cases
+
+
+def tie_rows(x, labels, rows, hard_label, scale):
+    """Make `rows` exact duplicates that are the hardest rows: the label's logit is -scale, every
+    other logit +scale/2 (softmax); all logits -scale with an all-ones target row (sigmoid)."""
+    for r in rows:
+        if isinstance(labels[0], list):      # sigmoid dense targets
+            x[r] = [-scale] * len(x[r])
+            labels[r] = [1] * len(labels[r])
+        else:
+            x[r] = [-scale if c == hard_label else scale / 2 for c in range(len(x[r]))]
+            labels[r] = hard_label
+    return x, labels
+
+
+def analysis_specs():
+    specs = []
+    add = spec_adder(specs)
+    sm, sig = {'activation': 'softmax'}, {'activation': 'sigmoid'}
+    W4, W5 = [1.0, 0.5, 2.0, 0.25], [1.0, 0.5, 2.0, 0.25, 1.5]
+    PW4 = [3.0, 1.0, 0.5, 10.0]
+    A4, A5 = [0.25, 0.5, 0.75, 1.0], [0.25, 0.5, 1.0, 0.125, 0.75]
+    BIG_N, BIG_C = 1024, 400
+    LT4 = [5000, 500, 50, 5]
+    LT400 = [max(1, round(5000 * 0.001 ** (c / (BIG_C - 1)))) for c in range(BIG_C)]   # 5000 .. 5
+    BR, HK = {'breakdown': True}, lambda k: {'hardest': k}
+    N, C, Tn = 3, 4, 5       # temporal
+
+    def tx(name, scale=4):
+        return qlogits(name, [N, C, Tn], scale)
+
+    def ty(name, ignore=()):
+        return nest(qlabels(name, N * Tn, C, ignore=ignore), [N, Tn])
+
+    def tp(name):
+        rows = qprobs(name, [N * Tn, C])
+        return [[[rows[i * Tn + k][c] for k in range(Tn)] for c in range(C)] for i in range(N)]
+
+    # ---- breakdown ---------------------------------------------------------------------------
+    S = 'ce/softmax/breakdown'
+    n = f'{S}/index-empty-classes'
+    add(n, 'ce', {'logits': qlogits(n, [8, 5], 4), 'labels': [0, 2, 2, 4, 0, 2, 4, 0], **BR}, ('mean', 'none'))
+    n = f'{S}/index-weight-ignore-smoothing'
+    add(n, 'ce', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5, ignore=(2, 5)), 'weight': W5,
+                  'labelSmoothing': 0.125, **BR}, ('mean', 'sum'))
+    n = f'{S}/index-ignore-custom-3-weight'
+    add(n, 'ce', {'logits': qlogits(n, [8, 5], 4), 'labels': [3, 0, 3, 1, 4, 2, 3, 4], 'ignoreIndex': 3,
+                  'weight': W5, **sm, **BR}, ('mean',))
+    n = f'{S}/probs-argmax-ties'
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4),
+                  'labels': [[0.5, 0.5, 0.0, 0.0], [0.0, 0.25, 0.375, 0.375], [0.25, 0.25, 0.25, 0.25],
+                             [0.0, 0.0, 0.0, 1.0], [0.125, 0.625, 0.125, 0.125], [0.375, 0.0, 0.375, 0.25]],
+                  **BR}, ('mean', 'none'))
+    n = f'{S}/probs-weight-smoothing'
+    add(n, 'ce', {'logits': qlogits(n, [6, 5], 4), 'labels': qprobs(n, [6, 5]), 'weight': W5,
+                  'labelSmoothing': 0.25, **BR}, ('mean',))
+    n = f'{S}/all-ignored'
+    add(n, 'ce', {'logits': qlogits(n, [4, 3], 4), 'labels': [-100] * 4, **BR}, ('mean',))
+    n = f'{S}/explicit-false'
+    add(n, 'ce', {'logits': qlogits(n, [4, 3], 4), 'labels': [0, 1, 2, 1], 'breakdown': False}, ('mean',))
+
+    S = 'ce/sigmoid/breakdown'
+    n = f'{S}/binary'
+    lab = qbinary(n, [6, 4])
+    lab[2], lab[4] = [0, 0, 0, 0], [1, 1, 1, 1]
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': lab, **sig, **BR}, ('mean', 'none'))
+    n = f'{S}/soft-threshold-weight-pos-weight'
+    lab = qtargets(n, [6, 4])
+    lab[0][0], lab[1][2], lab[2][1], lab[3][3] = 0.5, 0.5, 0.4375, 0.5625
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': lab, 'weight': W4, 'posWeight': PW4, **sig, **BR},
+        ('mean',))
+    n = f'{S}/index-ignore-custom-2'
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': [2, 0, 2, 3, 1, 0], 'ignoreIndex': 2, **sig, **BR},
+        ('mean', 'none'))
+    n = f'{S}/index-ignore-smoothing'
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': qlabels(n, 6, 4, ignore=(1, 4)),
+                  'labelSmoothing': 0.1, **sig, **BR}, ('mean',))
+    n = f'{S}/1d'
+    lab = qtargets(n, [8])
+    lab[1], lab[5] = 0.5, 0.4375
+    add(n, 'ce', {'logits': qlogits(n, [8], 4), 'labels': lab, **sig, **BR}, ('mean', 'none'))
+    n = f'{S}/all-ignored'
+    add(n, 'ce', {'logits': qlogits(n, [3, 4], 4), 'labels': [-100] * 3, **sig, **BR}, ('mean',))
+
+    S = 'focal/softmax/breakdown'
+    n = f'{S}/index-alpha-vector-ignore'
+    add(n, 'focal', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5, ignore=(1,)), 'alpha': A5,
+                     'gamma': 0.5, **sm, **BR}, ('mean', 'none'))
+    n = f'{S}/probs-smoothing'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qprobs(n, [6, 4]), 'labelSmoothing': 0.125,
+                     **sm, **BR}, ('mean',))
+    n = f'{S}/index-defaults'
+    add(n, 'focal', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5), **BR}, (None,))
+
+    S = 'focal/sigmoid/breakdown'
+    n = f'{S}/binary-alpha-vector'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qbinary(n, [6, 4]), 'alpha': A4, **sig, **BR},
+        ('mean', 'none'))
+    n = f'{S}/index-ignore-gamma-0.5'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qlabels(n, 6, 4, ignore=(0, 3)), 'gamma': 0.5,
+                     **sig, **BR}, ('mean', 'sum'))
+    n = f'{S}/soft-alpha-null'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qtargets(n, [6, 4]), 'alpha': None,
+                     **sig, **BR}, ('mean',))
+
+    S = 'temporal'
+    n = f'{S}/ce/softmax/breakdown/index-weight-ignore'
+    add(n, 'ce', {'logits': tx(n), 'labels': ty(n, ignore=(0, 7, 8)), 'weight': W4, **BR}, ('mean', 'none'))
+    n = f'{S}/ce/softmax/breakdown/probs-smoothing'
+    add(n, 'ce', {'logits': tx(n), 'labels': tp(n), 'labelSmoothing': 0.125, **BR}, ('mean',))
+    n = f'{S}/focal/softmax/breakdown/index-alpha-vector-ignore'
+    add(n, 'focal', {'logits': tx(n), 'labels': ty(n, ignore=(2, 9)), 'alpha': A4, **BR}, ('mean',))
+
+    # ---- hardest -----------------------------------------------------------------------------
+    S = 'ce/softmax/hardest'
+    n = f'{S}/hardest-ties'
+    x, y = tie_rows(qlogits(n, [8, 5], 4), qlabels(n, 8, 5), (1, 4, 6), 2, 6)
+    add(n, 'ce', {'logits': x, 'labels': y, **HK(2)}, ('mean', 'none'))
+    n = f'{S}/ignore-weight-smoothing-k-all'
+    add(n, 'ce', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5, ignore=(2, 5)), 'weight': W5,
+                  'labelSmoothing': 0.125, **HK(8)}, ('mean',))
+    n = f'{S}/probs-weight'
+    add(n, 'ce', {'logits': qlogits(n, [6, 5], 4), 'labels': qprobs(n, [6, 5]), 'weight': W5, **HK(3)}, ('sum',))
+    n = f'{S}/k1'
+    add(n, 'ce', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5), **HK(1)}, (None,))
+    S = 'focal/softmax/hardest'
+    n = f'{S}/hardest-ties-alpha-vector'
+    x, y = tie_rows(qlogits(n, [8, 5], 4), qlabels(n, 8, 5), (0, 3, 7), 2, 6)   # alpha[2] = 1
+    add(n, 'focal', {'logits': x, 'labels': y, 'alpha': A5, **HK(1)}, ('mean',))
+    n = f'{S}/middle-ties-k-all'
+    x, y = qlogits(n, [8, 5], 4), qlabels(n, 8, 5)
+    x[6], y[6] = list(x[2]), y[2]
+    x[7], y[7] = list(x[2]), y[2]
+    add(n, 'focal', {'logits': x, 'labels': y, 'gamma': 0.5, **sm, **HK(8)}, ('mean',))
+    S = 'ce/sigmoid/hardest'
+    n = f'{S}/hardest-ties-dense'
+    x, lab = tie_rows(qlogits(n, [6, 4], 4), qbinary(n, [6, 4]), (1, 3, 4), None, 6)
+    lab[0], lab[5] = [0, 0, 0, 0], [0, 1, 0, 1]
+    add(n, 'ce', {'logits': x, 'labels': lab, **sig, **HK(2)}, ('mean', 'none'))
+    n = f'{S}/dense-k-all'
+    lab = qbinary(n, [6, 4])
+    lab[2] = [0, 0, 0, 0]
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': lab, 'posWeight': PW4, **sig, **HK(6)}, ('mean',))
+    S = 'focal/sigmoid/hardest'
+    n = f'{S}/index-ignore-alpha-vector-k-all'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qlabels(n, 6, 4, ignore=(0, 3)), 'alpha': A4,
+                     **sig, **HK(6)}, ('mean',))
+    n = f'{S}/soft-gamma-0.5'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qtargets(n, [6, 4]), 'gamma': 0.5,
+                     **sig, **HK(3)}, ('sum',))
+    S = 'temporal'
+    n = f'{S}/ce/softmax/hardest/hardest-ties'
+    x, y = tx(n), ty(n)
+    for (i, t) in ((0, 3), (1, 2), (2, 0)):      # frames (1, 2) and (0, 3): row-major order decides
+        for c in range(C):
+            x[i][c][t] = -6 if c == 1 else 3
+        y[i][t] = 1
+    add(n, 'ce', {'logits': x, 'labels': y, **HK(2)}, ('mean', 'none'))
+    n = f'{S}/focal/softmax/hardest/probs'
+    add(n, 'focal', {'logits': tx(n), 'labels': tp(n), 'gamma': 0.5, **HK(4)}, ('mean',))
+    n = f'{S}/ce/softmax/hardest/ignore-k-all'
+    add(n, 'ce', {'logits': tx(n), 'labels': ty(n, ignore=(1, 6, 13)), 'labelSmoothing': 0.1, **HK(N * Tn)},
+        ('mean',))
+
+    # ---- large: C = 400, N = 1024 ------------------------------------------------------------
+    L = 'large'
+    add(f'{L}/ce/softmax/breakdown-hardest/index-weight-ignore', 'ce', {
+        'logits': G('logits', 701, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('index', 702, n=BIG_N, classes=BIG_C, longTail=3, ignoreEvery=7),
+        'weight': G('uniform', 703, shape=[BIG_C], low=0.25, high=4), **BR, **HK(10)}, ('mean', 'none'))
+    add(f'{L}/ce/softmax/breakdown/probs-smoothing', 'ce', {
+        'logits': G('logits', 704, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('probs', 705, shape=[BIG_N, BIG_C], power=4), 'labelSmoothing': 0.1, **BR}, ('mean',))
+    add(f'{L}/focal/softmax/breakdown-hardest/index-alpha-vector', 'focal', {
+        'logits': G('logits', 706, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('index', 707, n=BIG_N, classes=BIG_C, longTail=3),
+        'alpha': G('uniform', 708, shape=[BIG_C], low=0, high=1), **BR, **HK(10)}, ('mean',))
+    add(f'{L}/ce/sigmoid/breakdown-hardest/binary-sparse', 'ce', {
+        'logits': G('logits', 709, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('binary', 710, shape=[BIG_N, BIG_C], p=0.02), **sig, **BR, **HK(10)}, ('mean',))
+    add(f'{L}/focal/sigmoid/breakdown-hardest/index-ignore', 'focal', {
+        'logits': G('logits', 711, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('index', 712, n=BIG_N, classes=BIG_C, longTail=3, ignoreEvery=6), **sig, **BR, **HK(4)},
+        ('mean', 'sum'))
+    add(f'{L}/temporal/ce/softmax/breakdown-hardest/index-ignore-smoothing', 'ce', {
+        'logits': G('logits', 713, shape=[64, 40, 50], scale=8),
+        'labels': G('index', 714, n=64, t=50, classes=40, longTail=2, ignoreEvery=11),
+        'labelSmoothing': 0.1, **BR, **HK(8)}, ('mean',))
+
+    # ---- classBalance ------------------------------------------------------------------------
+    def cb(counts, beta):
+        return {'classBalance': {'counts': counts, 'beta': beta}}
+
+    S = 'ce/softmax/class-balance'
+    base = f'{S}/lt4'
+    x4, y4 = qlogits(base, [8, 4], 4), qlabels(base, 8, 4)
+    for beta, reds in ((0, ('mean',)), (0.9, ('mean',)), (0.999, REDS3), (0.9999, ('mean',))):
+        add(f'{base}/beta-{beta}', 'ce', {'logits': x4, 'labels': y4, **cb(LT4, beta)}, reds)
+    n = f'{S}/lt4-beta-0.999-ignore-smoothing-breakdown'
+    add(n, 'ce', {'logits': qlogits(n, [8, 4], 4), 'labels': qlabels(n, 8, 4, ignore=(3, 6)),
+                  'labelSmoothing': 0.125, **cb(LT4, 0.999), **BR}, ('mean',))
+    n = f'{S}/probs-beta-0.99'
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': qprobs(n, [6, 4]), **cb([40, 30, 20, 10], 0.99)},
+        ('mean',))
+    add('large/ce/softmax/class-balance/lt400-beta-0.999', 'ce', {
+        'logits': G('logits', 801, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('index', 802, n=BIG_N, classes=BIG_C, longTail=3, ignoreEvery=9), **cb(LT400, 0.999)},
+        ('mean', 'none'))
+    S = 'ce/sigmoid/class-balance'
+    n = f'{S}/binary-beta-0.999-pos-weight'
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': qbinary(n, [6, 4]), 'posWeight': PW4,
+                  **cb(LT4, 0.999), **sig}, ('mean', 'none'))
+    n = f'{S}/index-ignore-beta-0.9999'
+    add(n, 'ce', {'logits': qlogits(n, [6, 4], 4), 'labels': qlabels(n, 6, 4, ignore=(2,)),
+                  **cb(LT4, 0.9999), **sig}, ('mean',))
+    S = 'focal/softmax/class-balance'
+    base = f'{S}/lt4'
+    x4, y4 = qlogits(base, [8, 4], 4), qlabels(base, 8, 4)
+    for beta, reds in ((0, ('mean',)), (0.9, ('mean',)), (0.999, ('mean', 'none')), (0.9999, ('mean',))):
+        add(f'{base}/beta-{beta}', 'focal', {'logits': x4, 'labels': y4, **cb(LT4, beta), **sm}, reds)
+    n = f'{S}/probs-smoothing-gamma-0.5-beta-0.99'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qprobs(n, [6, 4]), 'labelSmoothing': 0.1,
+                     'gamma': 0.5, **cb([40, 30, 20, 10], 0.99)}, ('mean',))
+    add('large/focal/softmax/class-balance/lt400-beta-0.9999-breakdown', 'focal', {
+        'logits': G('logits', 803, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('index', 804, n=BIG_N, classes=BIG_C, longTail=3), 'gamma': 0.5,
+        **cb(LT400, 0.9999), **BR}, ('mean',))
+    S = 'focal/sigmoid/class-balance'
+    base = f'{S}/lt4'
+    x4, b4 = qlogits(base, [6, 4], 4), qbinary(base, [6, 4])
+    for beta, reds in ((0, ('mean',)), (0.9, ('mean',)), (0.999, REDS3), (0.9999, ('mean',))):
+        add(f'{base}/beta-{beta}', 'focal', {'logits': x4, 'labels': b4, **cb(LT4, beta), **sig}, reds)
+    n = f'{S}/index-ignore-smoothing-beta-0.99-breakdown'
+    add(n, 'focal', {'logits': qlogits(n, [6, 4], 4), 'labels': qlabels(n, 6, 4, ignore=(1,)),
+                     'labelSmoothing': 0.1, 'gamma': 1.5, **cb([40, 30, 20, 10], 0.99), **sig, **BR},
+        ('mean', 'none'))
+    add('large/focal/sigmoid/class-balance/lt400-beta-0.999-breakdown-hardest', 'focal', {
+        'logits': G('logits', 805, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('binary', 806, shape=[BIG_N, BIG_C], p=0.02), **cb(LT400, 0.999), **sig, **BR, **HK(5)},
+        ('mean',))
+    n = 'temporal/ce/softmax/class-balance/beta-0.999-ignore-breakdown'
+    add(n, 'ce', {'logits': tx(n), 'labels': ty(n, ignore=(4, 10)), **cb(LT4, 0.999), **BR}, ('mean', 'none'))
+
+    # ---- compare -----------------------------------------------------------------------------
+    S = 'compare/softmax'
+    n = f'{S}/index/defaults'
+    add(n, 'compare', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5)}, (None, 'sum', 'none'))
+    n = f'{S}/index/weight-alpha-vector-ignore-smoothing'
+    add(n, 'compare', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5, ignore=(0, 6)),
+                       'weight': W5, 'alpha': A5, 'gamma': 0.5, 'labelSmoothing': 0.125, **sm}, ('mean', 'none'))
+    n = f'{S}/index/ignore-custom-3-breakdown-explicit-false'
+    add(n, 'compare', {'logits': qlogits(n, [8, 5], 4), 'labels': [3, 0, 3, 1, 4, 2, 3, 4], 'ignoreIndex': 3,
+                       'weight': W5, 'breakdown': False}, ('mean',))
+    n = f'{S}/probs/gamma-0.5-alpha-null'
+    add(n, 'compare', {'logits': qlogits(n, [6, 4], 4), 'labels': qprobs(n, [6, 4]), 'gamma': 0.5,
+                       'alpha': None, 'weight': W4}, ('mean',))
+    n = f'{S}/index/identity-gamma-0-alpha-null'
+    add(n, 'compare', {'logits': qlogits(n, [8, 5], 4), 'labels': qlabels(n, 8, 5, ignore=(3,)), 'gamma': 0,
+                       'alpha': None, 'labelSmoothing': 0.1, **BR, **HK(3)}, ('mean', 'none'))
+    n = f'{S}/index/breakdown-hardest'
+    add(n, 'compare', {'logits': qlogits(n, [8, 5], 4), 'labels': [0, 2, 2, 4, 0, 2, 4, 0], 'weight': W5,
+                       'alpha': A5, **BR, **HK(3)}, ('mean',))
+    n = f'{S}/index/class-balance-beta-0.999-breakdown'
+    add(n, 'compare', {'logits': qlogits(n, [8, 4], 4), 'labels': qlabels(n, 8, 4, ignore=(5,)), 'gamma': 1,
+                       **cb(LT4, 0.999), **BR}, ('mean', 'sum'))
+    n = f'{S}/index/all-ignored-breakdown'
+    add(n, 'compare', {'logits': qlogits(n, [4, 3], 4), 'labels': [-100] * 4, 'weight': [1.0, 2.0, 0.5], **BR},
+        ('mean',))
+    n = 'temporal/compare/softmax/index-ignore-breakdown-hardest'
+    add(n, 'compare', {'logits': tx(n), 'labels': ty(n, ignore=(3, 11)), 'weight': W4, 'alpha': A4,
+                       **BR, **HK(4)}, ('mean', 'none'))
+    add('large/compare/softmax/class-balance-lt400-beta-0.999-breakdown-hardest', 'compare', {
+        'logits': G('logits', 901, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('index', 902, n=BIG_N, classes=BIG_C, longTail=3, ignoreEvery=8), 'gamma': 2,
+        **cb(LT400, 0.999), **BR, **HK(5)}, ('mean',))
+    S = 'compare/sigmoid'
+    n = f'{S}/binary/weight-pos-weight-alpha-vector'
+    add(n, 'compare', {'logits': qlogits(n, [6, 4], 4), 'labels': qbinary(n, [6, 4]), 'weight': W4,
+                       'posWeight': PW4, 'alpha': A4, 'gamma': 0.5, **sig}, ('mean', 'none'))
+    n = f'{S}/index/ignore-smoothing-breakdown-hardest'
+    add(n, 'compare', {'logits': qlogits(n, [6, 4], 4), 'labels': qlabels(n, 6, 4, ignore=(2, 5)),
+                       'labelSmoothing': 0.1, **sig, **BR, **HK(6)}, ('mean', 'sum'))
+    n = f'{S}/soft/class-balance-beta-0.9999-pos-weight-breakdown'
+    add(n, 'compare', {'logits': qlogits(n, [6, 4], 4), 'labels': qtargets(n, [6, 4]), 'posWeight': PW4,
+                       **cb(LT4, 0.9999), **sig, **BR, **HK(2)}, ('mean',))
+    n = f'{S}/1d/breakdown'
+    add(n, 'compare', {'logits': qlogits(n, [8], 4), 'labels': qbinary(n, [8]), **sig, **BR}, ('mean', 'none'))
+    n = f'{S}/binary/identity-gamma-0-alpha-null'
+    add(n, 'compare', {'logits': qlogits(n, [6, 4], 4), 'labels': qbinary(n, [6, 4]), 'gamma': 0, 'alpha': None,
+                       **sig, **BR}, ('mean',))
+    n = f'{S}/index/all-ignored'
+    add(n, 'compare', {'logits': qlogits(n, [3, 4], 4), 'labels': [-100] * 3, **sig, **BR}, ('mean',))
+    add('large/compare/sigmoid/binary-sparse-breakdown-hardest', 'compare', {
+        'logits': G('logits', 903, shape=[BIG_N, BIG_C], scale=8),
+        'labels': G('binary', 904, shape=[BIG_N, BIG_C], p=0.02),
+        'posWeight': G('uniform', 905, shape=[BIG_C], low=0.5, high=20), **sig, **BR, **HK(5)}, ('mean',))
+    return specs
+
+
+# ----------------------------------------------------------------------------------------------
 # Output
 
 def check_identities(cases):
@@ -1086,6 +1685,21 @@ def main():
     if verify:
         print(f'mpmath check of float64 references: max |d|/max(|exact|,1) = {stats.mp[0]:.3e} '
               f'({stats.mp[1]})')
+
+    astats = AnalysisStats()
+    cases = build_analysis(analysis_specs(), astats, verify)
+    path = os.path.join(HERE, 'analysis.json')
+    dump(path, cases, prng, gen_fingerprints(cases))
+    groups = {}
+    for c in cases:
+        g = f"{c['endpoint']}/{c['request'].get('activation', 'softmax')}"
+        groups[g] = groups.get(g, 0) + 1
+    print(f'analysis.json: {len(cases)} cases {groups}, {os.path.getsize(path)} bytes')
+    print('analysis.json, float32 torch vs float64 reference: max |got - want| / (1e-5 |want| + 1e-6):')
+    for what in sorted(astats.used):
+        print(f'    {what:16s} {astats.used[what][0]:.3e}  {astats.used[what][1]}')
+    if verify:
+        print(f'analysis.json mpmath check: max |d|/max(|exact|,1) = {astats.mp[0]:.3e} ({astats.mp[1]})')
 
 
 if __name__ == '__main__':
