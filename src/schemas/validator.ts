@@ -42,9 +42,15 @@ export function describeError (error: ValueError): string {
     case ValueErrorType.ArrayMinItems:
       return `${name} must not be empty`
     case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
       return `${name} = ${shown(error.value)} must be >= ${String(error.schema.minimum)}`
     case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
       return `${name} = ${shown(error.value)} must be <= ${String(error.schema.maximum)}`
+    case ValueErrorType.NumberExclusiveMinimum:
+      return `${name} = ${shown(error.value)} must be > ${String(error.schema.exclusiveMinimum)}`
+    case ValueErrorType.NumberExclusiveMaximum:
+      return `${name} = ${shown(error.value)} must be < ${String(error.schema.exclusiveMaximum)}`
     case ValueErrorType.Number:
     case ValueErrorType.Integer:
       return `${name} = ${shown(error.value)} must be a finite ${error.type === ValueErrorType.Integer ? 'integer' : 'number'}`
