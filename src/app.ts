@@ -17,6 +17,7 @@ import { timeoutOptions } from './plugins/overload.js'
 import requestLog from './plugins/request-log.js'
 import healthRoutes from './routes/health.js'
 import lossRoutes from './routes/loss.js'
+import pageRoutes from './routes/page.js'
 import v2Routes from './routes/v2.js'
 import { validatorCompiler } from './schemas/validator.js'
 
@@ -66,6 +67,7 @@ export const app = fp(async function app (instance: FastifyInstance, { engine, c
   await instance.register(healthRoutes)
   await instance.register(lossRoutes)
   await instance.register(v2Routes)
+  await instance.register(pageRoutes)
 }, { name: 'app' })
 
 export function engineFor (config: Config): Engine {

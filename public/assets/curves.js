@@ -1,0 +1,116 @@
+/* global document */
+/**
+ * Figure 1 of Lin et al. 2017 ("Focal Loss for Dense Object Detection", arXiv:1708.02002), computed
+ * by this service: for each γ one POST /loss/focal with activation "sigmoid", reduction "none",
+ * labels all 1 and logits x = log(p / (1 - p)) on a grid of p, so each element's loss is
+ * -α (1 - p)^γ log p and γ = 0 with α off is cross-entropy.
+ */
+import { clearError, postJson, showError } from './api.js'
+import { COLORS, Chart, curveChart } from './charts.js'
+
+/** The grid sent as float32 (what the service computes on), with p read back from those logits. */
+function grid () {
+  const logits = []
+  for (let i = 1; i < 200; i++) logits.push(Math.fround(Math.log(i / (200 - i))))
+  // σ(20) = 1 - 2e-9: the p = 1 end of the axis, still a finite float32 logit.
+  logits.push(20)
+  return { logits, p: logits.map((x) => 1 / (1 + Math.exp(-x))) }
+}
+
+export function focalRequest (logits, gamma, alpha) {
+  return { logits, labels: logits.map(() => 1), activation: 'sigmoid', reduction: 'none', gamma, alpha }
+}
+
+export function curvesSection (root, state) {
+  const { logits, p } = grid()
+  const chart = new Chart(root.querySelector('#curve-chart'), 360)
+  state.charts.curves = chart
+  const list = root.querySelector('#gamma-list')
+  const alphaOn = root.querySelector('#curve-alpha-on')
+  const alphaValue = root.querySelector('#curve-alpha')
+  const logScale = root.querySelector('#curve-log')
+  const errorBox = root.querySelector('#curve-error')
+  let nextId = 0
+  let generation = 0
+
+  state.curves = []
+
+  const alpha = () => alphaOn.checked ? Number(alphaValue.value) : null
+
+  function render () {
+    const shown = state.curves.filter((c) => c.loss !== null)
+    curveChart(chart, p, shown.map((c) => ({
+      label: `γ = ${c.gamma}${c.alpha === null ? '' : `, α = ${c.alpha}`}`,
+      color: c.color,
+      values: c.loss
+    })), { log: logScale.checked })
+  }
+
+  /** Fetches every curve whose inputs changed; a newer round makes older answers moot. */
+  async function refresh () {
+    const round = ++generation
+    root.dataset.status = 'loading'
+    const a = alpha()
+    const stale = state.curves.filter((c) => c.loss === null || c.alpha !== a || c.request?.gamma !== c.gamma)
+    try {
+      const answers = await Promise.all(stale.map(async (c) => {
+        const request = focalRequest(logits, c.gamma, a)
+        return { c, request, reply: await postJson('loss/focal', request) }
+      }))
+      if (round !== generation) return
+      for (const { c, request, reply } of answers) Object.assign(c, { request, alpha: a, loss: reply.loss })
+      clearError(errorBox)
+      render()
+      root.dataset.status = 'ready'
+    } catch (err) {
+      if (round !== generation) return
+      showError(errorBox, err)
+      root.dataset.status = 'error'
+    }
+    root.dataset.version = String(generation)
+  }
+
+  function addCurve (gamma) {
+    const id = nextId++
+    const curve = { id, gamma, alpha: null, color: COLORS.curves[id % COLORS.curves.length], request: null, loss: null, p }
+    state.curves.push(curve)
+    const item = document.createElement('li')
+    item.style.setProperty('--swatch', curve.color)
+    const label = document.createElement('label')
+    const input = document.createElement('input')
+    Object.assign(input, { type: 'number', min: '0', max: '20', step: '0.5', value: String(gamma), required: true })
+    input.dataset.curve = String(curve.id)
+    label.append('γ ', input)
+    const remove = document.createElement('button')
+    Object.assign(remove, { type: 'button', textContent: '×', title: 'remove this curve' })
+    remove.setAttribute('aria-label', `remove the curve γ = ${gamma}`)
+    input.addEventListener('change', () => {
+      if (input.value === '') return
+      curve.gamma = Number(input.value)
+      remove.setAttribute('aria-label', `remove the curve γ = ${curve.gamma}`)
+      refresh()
+    })
+    remove.addEventListener('click', () => {
+      state.curves.splice(state.curves.indexOf(curve), 1)
+      item.remove()
+      render()
+    })
+    item.append(label, remove)
+    list.append(item)
+  }
+
+  for (const gamma of [0, 0.5, 1, 2, 5]) addCurve(gamma)
+  root.querySelector('#add-gamma').addEventListener('click', () => {
+    const highest = Math.max(0, ...state.curves.map((c) => c.gamma))
+    addCurve(highest + 1)
+    refresh()
+  })
+  alphaOn.addEventListener('change', () => {
+    alphaValue.disabled = !alphaOn.checked
+    refresh()
+  })
+  alphaValue.addEventListener('change', () => { if (alphaValue.value !== '') refresh() })
+  logScale.addEventListener('change', render)
+  alphaValue.disabled = !alphaOn.checked
+  return refresh()
+}
