@@ -1,0 +1,147 @@
+/**
+ * `npm run bench:compute`: what one loss costs in-process, without HTTP, on every installed tfjs
+ * backend, split into the steps a JSON request goes through: JSON.parse, decode (nested arrays ->
+ * typed arrays, every element checked), plan (argument checks, coefficients), kernel (tfjs), finish
+ * (reduction). `loss call` is `crossEntropy` / `focalLoss` from src/losses/index.ts (plan + kernel +
+ * finish); `batched x16` is the per-request cost (plan included) when 16 plans go through the
+ * engine's batcher together, as concurrent HTTP requests do; small batches only, since what it
+ * saves is the fixed cost per tfjs op. The bodies are the HTTP bench's (bench/bodies.ts).
+ */
+import os from 'node:os'
+import { parseArgs } from 'node:util'
+import * as tf from '@tensorflow/tfjs-core'
+import { installedBackends, type BackendName } from '../src/engine/backend.js'
+import { Engine } from '../src/engine/index.js'
+import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossResult, type Plan } from '../src/losses/index.js'
+import { execute } from '../src/losses/kernels.js'
+import { crossEntropyOptions, decodeInput, focalOptions } from '../src/wire/json.js'
+import type { CrossEntropyBody, FocalBody } from '../src/schemas/loss.js'
+import { jsonBody, sigmoidBatch, softmaxBatch } from './bodies.js'
+import { align } from './report.js'
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '0.4' },
+    backends: { type: 'string' },
+    batch: { type: 'string', default: '16' },
+    help: { type: 'boolean', default: false }
+  }
+})
+if (values.help) {
+  process.stdout.write('usage: npm run bench:compute -- [--duration S per figure, default 0.4] [--backends wasm,cpu] [--batch 16]\n')
+  process.exit(0)
+}
+const budgetMs = Number(values.duration) * 1000
+const batchSize = Number(values.batch)
+if (!(budgetMs > 0) || !Number.isInteger(batchSize) || batchSize < 1) throw new Error('--duration must be > 0 and --batch a positive integer')
+
+/** Median of per-round means, each round ~1/10 of the budget, after a warmup of 1/5 of it. */
+async function time (fn: () => unknown, batched?: () => Promise<unknown>): Promise<number> {
+  const once = batched ?? (async () => fn())
+  const warmupEnd = performance.now() + budgetMs / 5
+  let calls = 0
+  do {
+    await once()
+    calls++
+  } while (performance.now() < warmupEnd || calls < 2)
+  const per = (budgetMs / 5) / calls
+  const perRound = Math.max(1, Math.round(budgetMs / 10 / per))
+  const rounds: number[] = []
+  const end = performance.now() + budgetMs
+  do {
+    const t0 = performance.now()
+    if (batched === undefined) {
+      for (let i = 0; i < perRound; i++) fn()
+    } else {
+      for (let i = 0; i < perRound; i++) await batched()
+    }
+    rounds.push((performance.now() - t0) * 1000 / perRound)
+  } while (performance.now() < end || rounds.length < 3)
+  rounds.sort((a, b) => a - b)
+  return rounds[Math.floor(rounds.length / 2)] ?? NaN
+}
+
+const BATCHED_MAX_ELEMENTS = 64 * 80
+
+interface Case {
+  readonly loss: 'ce' | 'focal'
+  readonly activation: 'softmax' | 'sigmoid'
+  readonly rows: number
+  readonly classes: number
+}
+
+const CASES: Case[] = []
+for (const [rows, classes] of [[64, 10], [1024, 400]] as const) {
+  for (const loss of ['ce', 'focal'] as const) {
+    for (const activation of ['softmax', 'sigmoid'] as const) CASES.push({ loss, activation, rows, classes })
+  }
+}
+
+async function measureCase (engine: Engine, c: Case): Promise<string[]> {
+  const batch = c.activation === 'softmax' ? softmaxBatch(1000, c.rows, c.classes) : sigmoidBatch(1000, c.rows, c.classes)
+  const text = jsonBody(batch, c.activation).toString()
+  const body = JSON.parse(text) as CrossEntropyBody & FocalBody
+  const input = decodeInput(body)
+  const plan = (): Plan<LossResult> => c.loss === 'ce'
+    ? planCrossEntropy(input, crossEntropyOptions(body))
+    : planFocal(input, focalOptions(body))
+  const sample = plan()
+  const outputs = execute(sample.call)
+  const ceOptions = crossEntropyOptions(body)
+  const fOptions = focalOptions(body)
+  const call = c.loss === 'ce' ? () => crossEntropy(input, ceOptions) : () => focalLoss(input, fOptions)
+
+  const parse = await time(() => JSON.parse(text))
+  const decode = await time(() => { decodeInput(body); return c.loss === 'ce' ? crossEntropyOptions(body) : focalOptions(body) })
+  const planning = await time(plan)
+  const kernel = await time(() => execute(sample.call))
+  const finish = await time(() => sample.finish(outputs))
+  const whole = await time(call)
+  // Batching saves the fixed cost per tfjs op, which matters for small batches; large ones would only take long.
+  const batched = c.rows * c.classes > BATCHED_MAX_ELEMENTS
+    ? NaN
+    : await time(() => undefined, async () => {
+      await Promise.all(Array.from({ length: batchSize }, async () => await engine.score(plan())))
+    }) / batchSize
+  const us = (n: number): string => Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(1) : n.toFixed(0)
+  return [engine.backend ?? '?', c.loss, c.activation, `${c.rows}x${c.classes}`, us(parse), us(decode), us(planning), us(kernel), us(finish),
+    us(whole), us(batched), us(parse + decode + whole)]
+}
+
+async function main (): Promise<void> {
+  const available = await installedBackends()
+  const wanted = values.backends === undefined ? available : values.backends.split(',').map((b) => b.trim() as BackendName)
+  const missing = wanted.filter((b) => !available.includes(b))
+  if (missing.length > 0) throw new Error(`backend ${missing.join(', ')} is not installed; installed: ${available.join(', ')}`)
+  const lines: string[][] = [['backend', 'loss', 'activation', 'shape', 'JSON.parse', 'decode', 'plan', 'kernel', 'finish', 'loss call',
+    `batched x${batchSize}`, 'parse+decode+call']]
+  const notes: string[] = []
+  for (const backend of wanted) {
+    const engine = new Engine({ backend, maxRows: 65536, waitMicros: 0 })
+    await engine.init()
+    const before = tf.memory().numTensors
+    if (backend === 'wasm') {
+      notes.push(`wasm: SIMD ${String(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'))}, threads ${String(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'))}`)
+    }
+    for (const c of CASES) {
+      process.stderr.write(`  ${backend} ${c.loss} ${c.activation} ${c.rows}x${c.classes}\n`)
+      lines.push(await measureCase(engine, c))
+    }
+    const after = tf.memory().numTensors
+    notes.push(`${backend}: tf.memory().numTensors ${before} before, ${after} after${after === before ? '' : '  <-- LEAK'}`)
+  }
+  process.stdout.write([
+    `bench:compute  node ${process.version}  tfjs ${tf.version_core}  ${os.availableParallelism()} x ${os.cpus()[0]?.model ?? '?'}`,
+    `microseconds per call, median of rounds (${values.duration} s per figure); in-process, no HTTP`,
+    '',
+    align(lines),
+    '',
+    ...notes,
+    ''
+  ].join('\n'))
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:compute failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})

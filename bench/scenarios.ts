@@ -1,0 +1,87 @@
+/**
+ * The load scenarios: what is sent where, over how many connections, and which target applies.
+ */
+import { jsonBody, sigmoidBatch, softmaxBatch, v2BinaryBody } from './bodies.js'
+
+export type Target =
+  | { readonly kind: 'floor', readonly ratio: number }
+  /** rps at least `ratio` times the floor's rps on the JSON scenario `of` (the same batch as JSON). */
+  | { readonly kind: 'json-floor', readonly of: string, readonly ratio: number }
+
+export interface Request {
+  readonly method: 'POST'
+  readonly path: string
+  readonly headers: Record<string, string>
+  readonly body: Buffer
+}
+
+export interface Scenario {
+  readonly id: string
+  readonly title: string
+  readonly connections: number
+  readonly target: Target | undefined
+  /** Served by the V2 route, which may not exist yet. */
+  readonly v2: boolean
+  /** The distinct requests each connection cycles through. */
+  readonly requests: readonly Request[]
+}
+
+interface Definition extends Omit<Scenario, 'requests'> {
+  readonly rows: number
+  readonly classes: number
+  request (seed: number): Request
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+const FLOOR = { kind: 'floor', ratio: 0.85 } as const
+
+const json = (path: string, body: Buffer): Request => ({ method: 'POST', path, headers: JSON_HEADERS, body })
+
+function jsonDefinition (id: string, title: string, connections: number, target: Target | undefined, path: string,
+  activation: 'softmax' | 'sigmoid', rows: number, classes: number): Definition {
+  const batch = activation === 'softmax' ? softmaxBatch : sigmoidBatch
+  return { id, title, connections, target, v2: false, rows, classes, request: (seed) => json(path, jsonBody(batch(seed, rows, classes), activation)) }
+}
+
+const DEFINITIONS: readonly Definition[] = [
+  jsonDefinition('focal-64x10', 'focal softmax 64x10', 16, FLOOR, '/loss/focal', 'softmax', 64, 10),
+  jsonDefinition('ce-64x10', 'ce softmax 64x10', 16, FLOOR, '/loss/ce', 'softmax', 64, 10),
+  jsonDefinition('focal-sigmoid-64x80', 'focal sigmoid 64x80', 4, undefined, '/loss/focal', 'sigmoid', 64, 80),
+  jsonDefinition('ce-256x400', 'ce softmax 256x400', 4, FLOOR, '/loss/ce', 'softmax', 256, 400),
+  jsonDefinition('focal-1024x400', 'focal softmax 1024x400', 4, FLOOR, '/loss/focal', 'softmax', 1024, 400),
+  {
+    id: 'v2-focal-1024x400',
+    title: 'focal 1024x400 V2 binary FP32',
+    connections: 4,
+    target: { kind: 'json-floor', of: 'focal-1024x400', ratio: 6 },
+    v2: true,
+    rows: 1024,
+    classes: 400,
+    request: (seed) => {
+      const { body, headerLength } = v2BinaryBody(softmaxBatch(seed, 1024, 400))
+      return {
+        method: 'POST',
+        path: '/v2/models/focal/infer',
+        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) },
+        body
+      }
+    }
+  }
+]
+
+export const SCENARIO_IDS: readonly string[] = DEFINITIONS.map((d) => d.id)
+
+/** Distinct bodies per scenario: eight, fewer when each is megabytes (autocannon keeps a copy per connection). */
+function variants (rows: number, classes: number): number {
+  return Math.max(2, Math.min(8, Math.round(2_000_000 / (rows * classes * 20))))
+}
+
+/** Builds the selected scenarios' bodies, seeded: the same bytes on every run, for both servers. */
+export function scenarios (ids: readonly string[] = SCENARIO_IDS): Scenario[] {
+  const unknown = ids.filter((id) => !SCENARIO_IDS.includes(id))
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`)
+  return DEFINITIONS.filter((d) => ids.includes(d.id)).map(({ rows, classes, request, ...rest }) => ({
+    ...rest,
+    requests: Array.from({ length: variants(rows, classes) }, (_, k) => request(1000 + k))
+  }))
+}
