@@ -4,7 +4,7 @@
  * so the version is the lockfile's and no build step copies files around. Nothing is fetched from
  * another origin, and the Content-Security-Policy says so to the browser as well.
  */
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,6 +28,12 @@ function assetFolders (): Map<string, string> {
 }
 
 const pageRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // The API is the product and the page an extra: an install without public/ (an image that copies
+  // only dist/) still serves the API, and says here why GET / is missing.
+  if (!existsSync(join(PUBLIC, 'index.html'))) {
+    app.log.warn({ folder: PUBLIC }, 'the page\'s files are missing: GET / is not served')
+    return
+  }
   await app.register(fastifyStatic, { serve: false })
   const folders = assetFolders()
 
