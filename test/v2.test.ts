@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { Readable } from 'node:stream'
 import { deflateSync, gzipSync } from 'node:zlib'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
@@ -277,6 +278,12 @@ describe('V2 protocol surface', () => {
     try {
       const big = binaryRequest(CE, [{ name: 'logits', datatype: 'FP32', shape: [300], values: new Float32Array(300) }, { name: 'labels', datatype: 'FP32', shape: [300], values: new Float32Array(300) }])
       assert.match(await v2Error(small, big, 413), /body/i)
+      const chunked = {
+        ...big,
+        payload: Readable.from([(big.payload as Buffer).subarray(0, 1000), (big.payload as Buffer).subarray(1000)]),
+        headers: { ...big.headers, 'transfer-encoding': 'chunked' }
+      }
+      assert.match(await v2Error(small, chunked, 413), /body limit/)
       const bomb = { ...big, payload: gzipSync(big.payload as Buffer), headers: { ...big.headers, 'content-encoding': 'gzip' } }
       assert.ok((bomb.payload as Buffer).length < 1024)
       assert.equal(await v2Error(small, bomb, 413), 'the gzip body inflates to more than 1024 bytes, the body limit')
@@ -426,6 +433,30 @@ for (const backend of BACKENDS) {
     })
   })
 }
+
+test('over a real socket: a 1.6 MB binary request without Content-Type, a binary reply', async () => {
+  const app = await build()
+  try {
+    const base = await app.listen({ port: 0, host: '127.0.0.1' })
+    const n = 1024
+    const c = 400
+    const values = Float32Array.from({ length: n * c }, (_, i) => Math.sin(i) * 4)
+    const y = Int32Array.from({ length: n }, (_, i) => (i * 37) % c)
+    const request = binaryRequest(CE, [
+      { name: 'logits', datatype: 'FP32', shape: [n, c], values },
+      { name: 'labels', datatype: 'INT32', shape: [n], values: y }
+    ], { parameters: { binary_data_output: true }, pad: 3 })
+    const res = await fetch(base + CE, { method: 'POST', body: new Uint8Array(request.payload as Buffer), headers: request.headers as Record<string, string> })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), 'application/octet-stream')
+    const reply = readReply(res.status, { 'inference-header-content-length': res.headers.get('inference-header-content-length') ?? undefined }, Buffer.from(await res.arrayBuffer()))
+    const rows = Array.from({ length: n }, (_, i) => Array.from(values.subarray(i * c, (i + 1) * c)))
+    const rest = (await post(app, '/loss/ce', { logits: rows, labels: Array.from(y) })).json
+    assert.deepEqual(asLossReply(reply), { loss: rest.loss, sum: rest.sum, normalizer: rest.normalizer })
+  } finally {
+    await app.close()
+  }
+})
 
 test('readReply reads what the server frames (self-check of the test client)', () => {
   const header = Buffer.from(JSON.stringify({ outputs: [{ name: 'a', datatype: 'FP64', shape: [2], parameters: { binary_data_size: 16 } }, { name: 'b', datatype: 'FP64', shape: [1], data: [3] }] }))

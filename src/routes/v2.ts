@@ -9,8 +9,9 @@
  * @see https://github.com/kserve/kserve/blob/master/docs/predict-api/v2/required_api.md
  */
 import { readFileSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, InvalidInputError } from '../errors.js'
 import { planCrossEntropy, planFocal, type LossResult, type Plan } from '../losses/index.js'
 import {
@@ -18,6 +19,7 @@ import {
 } from '../schemas/v2.js'
 import { decodeInfer, encodeOutputs, isModel, MODELS, modelMetadata, v2Names, VERSION, type DecodedCrossEntropy, type DecodedFocal, type ModelName } from '../wire/v2.js'
 import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../wire/v2-binary.js'
+import { readBody } from '../wire/v2-body.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,19 +53,15 @@ function plan (decoded: DecodedCrossEntropy | DecodedFocal): Plan<LossResult> {
 
 const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   app.decorateRequest('v2Frame', undefined)
-  // Fastify fills in its 1 MiB default when the app sets none.
+  // The app's body limit; Fastify fills in its 1 MiB default when the app sets none.
   const bodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024
   app.removeAllContentTypeParsers()
-  // '*' also takes requests without a Content-Type; the body limit is the app's.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
-    try {
-      const decoded = decompress(body as Buffer, request.headers['content-encoding'], bodyLimit)
-      const { header, jsonLength, binary } = splitBody(decoded, request.headers[HEADER_LENGTH])
-      request.v2Frame = { jsonLength, binary }
-      done(null, header)
-    } catch (err) {
-      done(err as Error, undefined)
-    }
+  // '*' also takes requests without a Content-Type.
+  app.addContentTypeParser('*', async (request: FastifyRequest, payload: IncomingMessage) => {
+    const body = decompress(await readBody(payload, request.headers, bodyLimit), request.headers['content-encoding'], bodyLimit)
+    const { header, jsonLength, binary } = splitBody(body, request.headers[HEADER_LENGTH])
+    request.v2Frame = { jsonLength, binary }
+    return header
   })
 
   const ready = (): boolean => app.engine.ready && !app.draining

@@ -99,17 +99,17 @@ export class BinaryReader {
 type View<T> = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T
 
 /**
- * The bytes as a typed array. A view when the offset allows it; a copy otherwise, because a tensor
- * after a JSON header of arbitrary length starts at any byte. Assumes a little-endian host, as every
- * platform Node runs on is.
+ * The bytes as a typed array. A view when the offset allows it; a copy otherwise (an FP64 tensor
+ * after an odd number of FP32 values, a body that was inflated), into memory that is not zeroed
+ * first since every byte is overwritten. Assumes a little-endian host, as every platform Node runs on is.
  */
 export function typed<T> (bytes: Buffer, View: View<T> & { BYTES_PER_ELEMENT: number }): T {
   const size = View.BYTES_PER_ELEMENT
   const count = bytes.length / size
   if (bytes.byteOffset % size === 0) return new View(bytes.buffer, bytes.byteOffset, count)
-  const copy = new ArrayBuffer(bytes.length)
-  new Uint8Array(copy).set(bytes)
-  return new View(copy, 0, count)
+  const copy = Buffer.allocUnsafeSlow(bytes.length)
+  bytes.copy(copy)
+  return new View(copy.buffer, copy.byteOffset, count)
 }
 
 /** A response body: the JSON header, then each binary output in order. */
