@@ -42,7 +42,10 @@ export function serverOptions (config: Config): FastifyServerOptions {
     requestIdHeader: false,
     genReqId: requestId,
     onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error'
+    onConstructorPoisoning: 'error',
+    // A request that arrives on a kept-alive connection while closing is still served (with
+    // Connection: close) instead of refused: SIGTERM must not fail requests already on the wire.
+    return503OnClosing: false
   }
 }
 

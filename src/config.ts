@@ -33,6 +33,7 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT: Int({ minimum: 1024, maximum: 2 ** 31 - 1, default: 64 * 1024 * 1024, description: 'largest request body in bytes; larger ones get 413' }),
   TFJS_BACKEND: Type.Union([Type.Literal('auto'), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')], { default: 'auto', description: 'tfjs backend; auto tries tensorflow, then wasm, then cpu' }),
   WORKERS: Int({ minimum: 1, maximum: 256, default: availableCpus(), description: 'processes serving the port (node:cluster); default: the CPUs available, honouring a container CPU limit (cgroup cpu.max)' }),
+  DRAIN_DELAY_MS: Int({ minimum: 0, maximum: 600_000, default: 1000, description: 'on SIGTERM/SIGINT: how long readiness answers 503 while requests are still served, before the listener closes' }),
   SHUTDOWN_GRACE_MS: Int({ minimum: 0, maximum: 3_600_000, default: 25_000, description: 'on SIGTERM/SIGINT: how long in-flight requests may take before the process exits anyway' }),
   BATCH_MAX_ROWS: Int({ minimum: 1, default: 65536, description: 'largest number of rows the dynamic batcher merges into one tfjs call' }),
   BATCH_WAIT_US: Int({ minimum: 0, maximum: 1_000_000, default: 0, description: 'extra microseconds the batcher waits for concurrent requests; 0 = only those already parsed' }),

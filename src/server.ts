@@ -26,13 +26,15 @@ async function serve (config: Config): Promise<void> {
     if (closing) return
     closing = true
     app.draining = true
-    app.log.info({ signal, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness is 503, finishing in-flight requests')
+    app.log.info({ signal, drainDelayMs: config.DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS }, 'shutting down: readiness is 503, finishing in-flight requests')
     const timer = setTimeout(() => {
       app.log.error('grace period over, exiting with requests still in flight')
       process.exit(1)
     }, config.SHUTDOWN_GRACE_MS)
     timer.unref()
-    app.close().then(() => {
+    // Keep serving (with Connection: close) while load balancers see readiness fail, then stop listening.
+    const drained = new Promise((resolve) => setTimeout(resolve, config.DRAIN_DELAY_MS))
+    drained.then(async () => { await app.close() }).then(() => {
       app.log.info('closed')
       process.exit(0)
     }, (err: unknown) => {

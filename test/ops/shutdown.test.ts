@@ -1,6 +1,7 @@
 /**
- * SIGTERM under load, on the real server process: requests already received finish with 200,
- * readiness turns 503, new connections are refused, and the process exits 0.
+ * SIGTERM under load, on the real server process: readiness turns 503 while requests are still
+ * served for DRAIN_DELAY_MS, requests already received finish with 200, then new connections are
+ * refused, and the process exits 0.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -10,7 +11,7 @@ const rows = Array.from({ length: 64 }, (_, i) => Array.from({ length: 10 }, (_,
 const body = JSON.stringify({ logits: rows, labels: rows.map((_, i) => i % 10) })
 
 test('SIGTERM mid-load: every received request succeeds, readiness goes 503, exit code 0', async (t) => {
-  const server = await startServer({ WORKERS: '1', SHUTDOWN_GRACE_MS: '10000' })
+  const server = await startServer({ WORKERS: '1', SHUTDOWN_GRACE_MS: '10000', DRAIN_DELAY_MS: '600' })
   const url = `http://127.0.0.1:${server.port}`
   try {
     // Some requests are done before the signal...
@@ -34,8 +35,14 @@ test('SIGTERM mid-load: every received request succeeds, readiness goes 503, exi
 
     const signalled = Date.now()
     server.child.kill('SIGTERM')
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    await assert.rejects(fetch(`${url}/health/ready`), 'new connections are refused while draining')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    const draining = await fetch(`${url}/health/ready`)
+    assert.equal(draining.status, 503, 'readiness fails first, on a new connection')
+    assert.deepEqual(await draining.json(), { status: 'draining' })
+    const served = await fetch(`${url}/loss/ce`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+    assert.equal(served.status, 200, 'requests are still served during the drain delay')
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    await assert.rejects(fetch(`${url}/health/ready`), 'new connections are refused after the drain delay')
 
     for (const c of inFlight) c.write(body.slice(1000))
     probe.write('\r\n')
@@ -54,7 +61,7 @@ test('SIGTERM mid-load: every received request succeeds, readiness goes 503, exi
     const lines = server.logs.map((l) => JSON.parse(l) as { msg: string, route?: string, statusCode?: number })
     assert.ok(lines.some((l) => l.msg === 'shutting down: readiness is 503, finishing in-flight requests'))
     assert.equal(lines.at(-1)?.msg, 'closed')
-    assert.equal(lines.filter((l) => l.msg === 'request completed' && l.route === '/loss/ce' && l.statusCode === 200).length, 4 + 8)
+    assert.equal(lines.filter((l) => l.msg === 'request completed' && l.route === '/loss/ce' && l.statusCode === 200).length, 4 + 8 + 1)
   } finally {
     server.child.kill('SIGKILL')
   }
