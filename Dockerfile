@@ -78,6 +78,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The page at GET / (html, css, js; uPlot is served from node_modules).
+COPY public ./public
 
 # Numeric uid so Kubernetes' runAsNonRoot can verify it (uid 1000 = `node`
 # in the official node images and in the local stand-in).
