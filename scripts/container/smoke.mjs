@@ -270,11 +270,13 @@ async function main () {
   })
   if (!ready) return
 
-  await step('GET /health/live, /v2/health/ready, /metrics', async () => {
+  await step('GET /health/live, /v2/health/ready, /metrics, / (the page)', async () => {
+    const page = await request(port, 'GET', '/')
     const live = await request(port, 'GET', '/health/live')
     const v2 = await request(port, 'GET', '/v2/health/ready')
     const metrics = await request(port, 'GET', '/metrics')
     const bad = []
+    if (page.status !== 200 || !/<html/i.test(page.text)) bad.push(`/ ${page.status}`)
     if (live.status !== 200) bad.push(`/health/live ${live.status}`)
     if (v2.status !== 200) bad.push(`/v2/health/ready ${v2.status}`)
     if (metrics.status !== 200 || !/^# (HELP|TYPE) /m.test(metrics.text)) bad.push(`/metrics ${metrics.status} ${metrics.text.slice(0, 80)}`)
