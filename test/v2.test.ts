@@ -124,6 +124,7 @@ describe('V2 protocol surface', () => {
     assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/ce/versions/2' }, 404), /no version "2"; the only version is 1/)
     assert.match(await v2Error(app, { ...jsonRequest('/v2/models/bce/infer', [logits(), labels()]) }, 404), /model "bce" not found/)
     assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/ce/stats' }, 404), /not found/)
+    assert.match(await v2Error(app, { method: 'POST', url: '/v2' }, 404), /Route POST:\/v2 not found/)
     assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/ce/infer' }, 404), /not found/)
   })
 

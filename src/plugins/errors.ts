@@ -36,7 +36,7 @@ export default fp(async (app) => {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404)
     const message = `Route ${request.method}:${request.url.split('?')[0] ?? ''} not found`
-    if (request.url.startsWith('/v2/')) return { error: message }
+    if (/^\/v2(\/|\?|$)/.test(request.url)) return { error: message }
     return { statusCode: 404, error: 'Not Found', message }
   })
 }, { name: 'errors' })
