@@ -16,36 +16,22 @@
  * @see https://pytorch.org/docs/1.13/generated/torch.nn.functional.binary_cross_entropy_with_logits.html
  */
 import { InvalidInputError } from '../errors.js'
-import { checkCommon, checkIndexLabels, checkInput, checkUnitInterval, checkVector } from './checks.js'
-import { head, type Plan, type Prepared } from './plan.js'
-import { asRows, indexRows, sigmoidTargets, softmaxCoefficients, type IndexRows } from './prepare.js'
+import { checkVector } from './checks.js'
+import { head, type Prepared } from './plan.js'
+import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
 import type { CrossEntropyOptions, LossInput, LossResult } from './types.js'
 
-export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions): Plan<LossResult> {
-  const { call, finish } = prepareCrossEntropy(input, options)
-  return { call, finish: (outputs) => finish(outputs) }
-}
-
-export function prepareCrossEntropy (input: LossInput, options: CrossEntropyOptions): Prepared<LossResult> {
-  const layout = checkInput(input, options.activation)
-  checkCommon(options)
+export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions): Prepared<LossResult> {
+  const { layout, index, x } = prepareBatch(input, options)
   const { rows, classes, valuesShape } = layout
-  const { labels, shape } = input
+  const { shape } = input
   const { weight, posWeight, labelSmoothing: eps, reduction } = options
   if (weight !== undefined) checkVector('weight', weight, classes, 0)
   if (posWeight !== undefined) {
     if (options.activation !== 'sigmoid') throw new InvalidInputError('posWeight applies to activation "sigmoid" only')
     checkVector('posWeight', posWeight, classes, 0)
   }
-  let index: IndexRows | undefined
-  if (labels.kind === 'index') {
-    checkIndexLabels(labels.data, labels.shape, classes, options.ignoreIndex)
-    index = indexRows(labels, options.ignoreIndex)
-  } else {
-    checkUnitInterval('labels', labels.data, labels.shape)
-  }
-  const x = asRows(input.logits, layout)
   const w = (c: number): number => weight?.[c] ?? 1
 
   if (options.activation === 'sigmoid') {

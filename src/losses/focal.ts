@@ -16,23 +16,17 @@
  * @see https://keras.io/api/losses/probabilistic_losses/#categoricalfocalcrossentropy-class
  */
 import { InvalidInputError } from '../errors.js'
-import { checkCommon, checkIndexLabels, checkInput, checkScalar, checkUnitInterval, checkVector } from './checks.js'
-import { head, type Plan, type Prepared } from './plan.js'
-import { asRows, indexRows, sigmoidTargets, softmaxCoefficients, type IndexRows } from './prepare.js'
+import { checkScalar, checkVector } from './checks.js'
+import { head, type Prepared } from './plan.js'
+import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
 import type { FocalOptions, LossInput, LossResult } from './types.js'
 
-export function planFocal (input: LossInput, options: FocalOptions): Plan<LossResult> {
-  const { call, finish } = prepareFocal(input, options)
-  return { call, finish: (outputs) => finish(outputs) }
-}
-
-export function prepareFocal (input: LossInput, options: FocalOptions): Prepared<LossResult> {
-  const layout = checkInput(input, options.activation)
-  checkCommon(options)
+export function planFocal (input: LossInput, options: FocalOptions): Prepared<LossResult> {
+  const { layout, index, x } = prepareBatch(input, options)
   checkScalar('gamma', options.gamma, 0)
   const { rows, classes, valuesShape } = layout
-  const { labels, shape } = input
+  const { shape } = input
   const { alpha, gamma, labelSmoothing: eps, reduction } = options
   if (typeof alpha === 'number') checkScalar('alpha', alpha, 0, 1)
   else if (alpha !== null) checkVector('alpha', alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
@@ -40,14 +34,6 @@ export function prepareFocal (input: LossInput, options: FocalOptions): Prepared
     if (options.activation !== 'sigmoid') throw new InvalidInputError('a focal weight applies to activation "sigmoid" only; use alpha for softmax')
     checkVector('weight', options.weight, classes, 0)
   }
-  let index: IndexRows | undefined
-  if (labels.kind === 'index') {
-    checkIndexLabels(labels.data, labels.shape, classes, options.ignoreIndex)
-    index = indexRows(labels, options.ignoreIndex)
-  } else {
-    checkUnitInterval('labels', labels.data, labels.shape)
-  }
-  const x = asRows(input.logits, layout)
   const kept = index === undefined ? rows : index.kept
 
   if (options.activation === 'sigmoid') {

@@ -9,7 +9,7 @@ export interface Plan<T> {
   finish (outputs: readonly Float32Array[]): T
 }
 
-/** One loss term prepared for the kernels; `finish` reads head `headIndex` of the call's outputs. */
+/** One loss prepared for the kernels; `finish` reads head `headIndex` (0 alone) of the call's outputs. */
 export interface Prepared<T> {
   readonly call: KernelCall
   finish (outputs: readonly Float32Array[], headIndex?: number): T

@@ -2,8 +2,31 @@
  * Shared preparation: the batch as rows, class-index rows with their ignore mask, targets with label
  * smoothing applied. Pure JS over typed arrays, one pass each.
  */
-import type { Layout } from './checks.js'
-import type { IndexLabels, LossInput } from './types.js'
+import { checkCommon, checkIndexLabels, checkInput, checkUnitInterval, type Layout } from './checks.js'
+import type { CommonOptions, IndexLabels, LossInput } from './types.js'
+
+export interface Batch {
+  readonly layout: Layout
+  /** Present for class-index labels. */
+  readonly index: IndexRows | undefined
+  /** The logits as [rows, classes]. */
+  readonly x: Float32Array
+}
+
+/** The checks every loss makes of its input and labels, and the batch laid out as rows. */
+export function prepareBatch (input: LossInput, options: CommonOptions): Batch {
+  const layout = checkInput(input, options.activation)
+  checkCommon(options)
+  const { labels } = input
+  let index: IndexRows | undefined
+  if (labels.kind === 'index') {
+    checkIndexLabels(labels.data, labels.shape, layout.classes, options.ignoreIndex)
+    index = indexRows(labels, options.ignoreIndex)
+  } else {
+    checkUnitInterval('labels', labels.data, labels.shape)
+  }
+  return { layout, index, x: asRows(input.logits, layout) }
+}
 
 /** Logits (or dense labels) as [rows, classes]: [N, C, T] is transposed to [N*T, C]. */
 export function asRows (data: Float32Array, layout: Layout): Float32Array {

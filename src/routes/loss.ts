@@ -1,8 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { planCompare, planCrossEntropy, planFocal } from '../losses/index.js'
+import type { FastifyRequest } from 'fastify'
+import { planCompare, planCrossEntropy, planFocal, type LossInput } from '../losses/index.js'
 import { errorResponses } from '../schemas/common.js'
 import { CompareBody, CompareReply, CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
 import { analysisOf, classWeights, crossEntropyOptions, decodeInput, encodeComparison, encodeResult, focalOptions } from '../wire/json.js'
+
+/** The batch of a body, its class-balanced weights if asked for; notes the shape for the log line. */
+function decode (request: FastifyRequest, body: CompareBody): { input: LossInput, balanced: Float32Array | undefined } {
+  const input = decodeInput(body)
+  request.batchShape = input.shape
+  return { input, balanced: classWeights(body, input.shape) }
+}
 
 /** POST /loss/ce, /loss/focal and /loss/compare: decode, score, shape the reply. */
 const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -16,9 +24,7 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: LossReply, ...errorResponses }
     }
   }, async (request) => {
-    const input = decodeInput(request.body)
-    request.batchShape = input.shape
-    const balanced = classWeights(request.body, input.shape)
+    const { input, balanced } = decode(request, request.body)
     const result = await app.engine.score(planCrossEntropy(input, crossEntropyOptions(request.body, balanced)))
     return encodeResult(result, analysisOf(request.body, input, balanced))
   })
@@ -33,9 +39,7 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: LossReply, ...errorResponses }
     }
   }, async (request) => {
-    const input = decodeInput(request.body)
-    request.batchShape = input.shape
-    const balanced = classWeights(request.body, input.shape)
+    const { input, balanced } = decode(request, request.body)
     const result = await app.engine.score(planFocal(input, focalOptions(request.body, balanced)))
     return encodeResult(result, analysisOf(request.body, input, balanced))
   })
@@ -50,9 +54,7 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: CompareReply, ...errorResponses }
     }
   }, async (request) => {
-    const input = decodeInput(request.body)
-    request.batchShape = input.shape
-    const balanced = classWeights(request.body, input.shape)
+    const { input, balanced } = decode(request, request.body)
     const comparison = await app.engine.score(planCompare(input, crossEntropyOptions(request.body, balanced), focalOptions(request.body, balanced)))
     return encodeComparison(comparison, analysisOf(request.body, input, balanced))
   })
