@@ -107,20 +107,29 @@ describe('V2 protocol surface', () => {
         { name: 'logits', datatype: 'FP32', shape: [-1, -1] },
         { name: 'labels', datatype: 'INT64', shape: [-1] },
         { name: 'weight', datatype: 'FP32', shape: [-1] },
-        { name: 'pos_weight', datatype: 'FP32', shape: [-1] }
+        { name: 'pos_weight', datatype: 'FP32', shape: [-1] },
+        { name: 'class_counts', datatype: 'INT64', shape: [-1] }
       ],
       outputs: [
         { name: 'loss', datatype: 'FP64', shape: [-1] },
         { name: 'sum', datatype: 'FP64', shape: [1] },
-        { name: 'normalizer', datatype: 'FP64', shape: [1] }
+        { name: 'normalizer', datatype: 'FP64', shape: [1] },
+        { name: 'per_class_count', datatype: 'FP64', shape: [-1] },
+        { name: 'per_class_sum', datatype: 'FP64', shape: [-1] },
+        { name: 'per_class_mean', datatype: 'FP64', shape: [-1] },
+        { name: 'hardest_index', datatype: 'INT64', shape: [-1] },
+        { name: 'hardest_label', datatype: 'INT64', shape: [-1] },
+        { name: 'hardest_loss', datatype: 'FP64', shape: [-1] },
+        { name: 'class_weights', datatype: 'FP32', shape: [-1] }
       ]
     })
     const focal = (await app.inject({ method: 'GET', url: '/v2/models/focal/versions/1' })).json()
-    assert.deepEqual(focal.inputs.map((i: { name: string }) => i.name), ['logits', 'labels', 'alpha'])
+    assert.deepEqual(focal.inputs.map((i: { name: string }) => i.name), ['logits', 'labels', 'alpha', 'class_counts'])
+    assert.deepEqual(focal.outputs, ce.json().outputs)
   })
 
   test('unknown models, versions and routes under /v2 are 404 { error }', async () => {
-    assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/bce' }, 404), /model "bce" not found; the models are ce, focal/)
+    assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/bce' }, 404), /model "bce" not found; the models are ce, focal, compare/)
     assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/ce/versions/2' }, 404), /no version "2"; the only version is 1/)
     assert.match(await v2Error(app, { ...jsonRequest('/v2/models/bce/infer', [logits(), labels()]) }, 404), /model "bce" not found/)
     assert.match(await v2Error(app, { method: 'GET', url: '/v2/models/ce/stats' }, 404), /not found/)
@@ -225,15 +234,15 @@ describe('V2 protocol surface', () => {
   test('inputs, outputs and parameters the models do not have', async () => {
     const weight: Tensor = { name: 'weight', datatype: 'FP32', shape: [4], values: [1, 2, 3, 4] }
     const cases: Array<[InjectOptions, string]> = [
-      [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'weights' }]), 'inputs[2] (weights) is not an input of model ce; it takes logits, labels, weight, pos_weight'],
-      [jsonRequest(FOCAL, [logits(), labels(), { ...weight, name: 'pos_weight' }]), 'inputs[2] (pos_weight) is not an input of model focal; it takes logits, labels, alpha'],
+      [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'weights' }]), 'inputs[2] (weights) is not an input of model ce; it takes logits, labels, weight, pos_weight, class_counts'],
+      [jsonRequest(FOCAL, [logits(), labels(), { ...weight, name: 'pos_weight' }]), 'inputs[2] (pos_weight) is not an input of model focal; it takes logits, labels, alpha, class_counts'],
       [jsonRequest(CE, [logits(), labels(), labels()]), 'inputs[2] (labels): input labels is given twice'],
       [jsonRequest(CE, [logits()]), 'input labels is required'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, shape: [2, 2] }]), 'inputs[2] (weight) has shape [2, 2]; it must be a vector [C], one value per class'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, shape: [3], values: [1, 2, 3] }]), 'weight has 3 values, expected 4 (one per class)'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'pos_weight' }]), 'pos_weight applies to activation "sigmoid" only'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'pos_weight', values: [1, -1, 1, 1] }], { parameters: { activation: 'sigmoid' } }), 'pos_weight[1] = -1 is outside [0, ∞)'],
-      [jsonRequest(CE, [logits(), labels()], { parameters: { gamma: 2 } }), 'parameters.gamma is not a parameter of model ce; it takes activation, reduction, ignore_index, label_smoothing (and binary_data_output)'],
+      [jsonRequest(CE, [logits(), labels()], { parameters: { gamma: 2 } }), 'parameters.gamma is not a parameter of model ce; it takes activation, reduction, ignore_index, label_smoothing, breakdown, hardest, class_balance_beta (and binary_data_output)'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { reduction: 'avg' } }), 'parameters.reduction = "avg" must be "mean" or "sum" or "none"'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { activation: 1 } }), 'parameters.activation = 1 must be "softmax" or "sigmoid"'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { ignore_index: 0.5 } }), 'parameters.ignore_index = 0.5 must be an integer'],
@@ -243,7 +252,7 @@ describe('V2 protocol surface', () => {
       [jsonRequest(FOCAL, [logits(), labels()], { parameters: { gamma: -1 } }), 'gamma = -1 must be >= 0'],
       [jsonRequest(FOCAL, [logits(), labels()], { parameters: { alpha: 1.5 } }), 'parameters.alpha = 1.5 is outside [0, 1] (or -1 for no balancing)'],
       [jsonRequest(FOCAL, [logits(), labels(), { ...weight, name: 'alpha', values: [0.1, 0.2, 0.3, 0.4] }], { parameters: { alpha: 0.5 } }), 'alpha is given both as an input and as parameters.alpha; send one'],
-      [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'losses' }] }), 'outputs[0] (losses) is not an output; the outputs are loss, sum, normalizer'],
+      [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'losses' }] }), 'outputs[0] (losses) is not an output of model ce; the outputs are loss, sum, normalizer, per_class_count, per_class_sum, per_class_mean, hardest_index, hardest_label, hardest_loss, class_weights'],
       [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'loss' }, { name: 'loss' }] }), 'outputs[1] (loss): output loss is requested twice'],
       [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'loss', parameters: { classification: 2 } }] }), 'outputs[0] (loss): parameters.classification is not supported; the only output parameter is binary_data'],
       [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'loss', parameters: { binary_data: 1 } }] }), 'outputs[0] (loss): parameters.binary_data = 1 must be true or false'],

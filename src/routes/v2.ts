@@ -1,6 +1,8 @@
 /**
  * The Open Inference Protocol (KServe V2 / Triton) REST surface, with Triton's binary tensor data
- * extension. Two models, `ce` and `focal`, run the same plans as POST /loss/ce and /loss/focal.
+ * extension. Three models, `ce`, `focal` and `compare`, run the same plans as POST /loss/ce,
+ * /loss/focal and /loss/compare, and answer the same per-class totals, hardest rows and
+ * class-balanced weights as extra outputs.
  *
  * Not wrapped in fastify-plugin on purpose: the body parser registered here, which takes any media
  * type (tritonclient sends none, the KServe client application/octet-stream), stays on these routes;
@@ -12,12 +14,12 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { HttpError, InvalidInputError } from '../errors.js'
-import { planCrossEntropy, planFocal, type LossResult, type Plan } from '../losses/index.js'
+import { HttpError } from '../errors.js'
+import { planCompare, planCrossEntropy, planFocal, type Comparison, type LossResult } from '../losses/index.js'
 import {
   InferRequest, InferResponse, ModelMetadata, ModelParams, ModelReady, ServerLive, ServerMetadata, ServerReady, v2ErrorResponses
 } from '../schemas/v2.js'
-import { decodeInfer, encodeOutputs, isModel, MODELS, modelMetadata, v2Names, VERSION, type DecodedCrossEntropy, type DecodedFocal, type ModelName } from '../wire/v2.js'
+import { decodeInfer, encodeOutputs, inV2Names, isModel, MODELS, modelMetadata, VERSION, type Decoded, type ModelName } from '../wire/v2.js'
 import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../wire/v2-binary.js'
 import { readBody } from '../wire/v2-body.js'
 
@@ -42,15 +44,6 @@ function resolveModel ({ model, version }: ModelParams): ModelName {
   return model
 }
 
-function plan (decoded: DecodedCrossEntropy | DecodedFocal): Plan<LossResult> {
-  try {
-    return decoded.model === 'ce' ? planCrossEntropy(decoded.input, decoded.options) : planFocal(decoded.input, decoded.options)
-  } catch (err) {
-    if (err instanceof InvalidInputError) throw new InvalidInputError(v2Names(err.message))
-    throw err
-  }
-}
-
 const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   app.decorateRequest('v2Frame', undefined)
   // The app's body limit; Fastify fills in its 1 MiB default when the app sets none.
@@ -65,6 +58,15 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   const ready = (): boolean => app.engine.ready && !app.draining
+
+  async function score (decoded: Decoded): Promise<LossResult | Comparison> {
+    const { input } = decoded
+    switch (decoded.model) {
+      case 'ce': return await app.engine.score(inV2Names(() => planCrossEntropy(input, decoded.options)))
+      case 'focal': return await app.engine.score(inV2Names(() => planFocal(input, decoded.options)))
+      case 'compare': return await app.engine.score(inV2Names(() => planCompare(input, decoded.ce, decoded.focal)))
+    }
+  }
 
   app.get('/v2', {
     config,
@@ -105,9 +107,12 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
       config,
       schema: {
         tags: ['v2'],
-        summary: 'Score one batch: ce is POST /loss/ce, focal is POST /loss/focal',
-        description: 'Inputs logits and labels (plus weight, pos_weight for ce; alpha for focal); options in parameters ' +
-          '(activation, reduction, ignore_index, label_smoothing; gamma, alpha for focal); outputs loss, sum, normalizer, all FP64. ' +
+        summary: 'Score one batch: ce is POST /loss/ce, focal is POST /loss/focal, compare is POST /loss/compare',
+        description: 'Inputs logits and labels (plus weight, pos_weight for ce; alpha for focal; all of them for compare; class_counts for any); ' +
+          'options in parameters (activation, reduction, ignore_index, label_smoothing; gamma, alpha for focal and compare; ' +
+          'breakdown, hardest, class_balance_beta); outputs loss, sum, normalizer (FP64; ce_ and focal_ prefixed for compare), ' +
+          'with breakdown per_class_count, per_class_sum, per_class_mean, with hardest hardest_index, hardest_label, hardest_loss, ' +
+          'with class_counts class_weights. ' +
           'Binary tensor data extension: a JSON header of Inference-Header-Content-Length bytes, then the tensors; ' +
           'binary outputs with parameters.binary_data_output or an output\'s binary_data.',
         params: ModelParams,
@@ -118,10 +123,11 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
       const model = resolveModel(request.params)
       const decoded = decodeInfer(model, request.body, request.v2Frame ?? { jsonLength: 0, binary: NO_BYTES })
       request.batchShape = decoded.input.shape
-      const result = await app.engine.score(plan(decoded))
-      const { outputs, binary } = encodeOutputs(result, decoded.outputs)
+      const scored = await score(decoded)
+      const { outputs, binary } = encodeOutputs(scored, decoded)
+      const { reduction } = 'ce' in scored ? scored.ce : scored
       const { id } = request.body
-      const response = { model_name: model, model_version: VERSION, ...(id === undefined ? {} : { id }), parameters: { reduction: result.reduction }, outputs }
+      const response = { model_name: model, model_version: VERSION, ...(id === undefined ? {} : { id }), parameters: { reduction }, outputs }
       if (binary.length === 0) return response
       const { body, headerLength } = frameResponse(response, binary)
       // The 200 schema types the JSON form; a Buffer is sent as it is, never serialised.

@@ -47,7 +47,7 @@ export const ModelMetadata = Type.Object({
 export type ModelMetadata = Static<typeof ModelMetadata>
 
 export const ModelParams = Type.Object({
-  model: Type.String({ description: 'ce or focal' }),
+  model: Type.String({ description: 'ce, focal or compare' }),
   version: Type.Optional(Type.String({ description: 'the only version is 1' }))
 })
 export type ModelParams = Static<typeof ModelParams>
@@ -57,15 +57,18 @@ export const Parameters = Type.Record(Type.String(), Type.Union([Type.String(), 
 export type Parameters = Static<typeof Parameters>
 
 export const RequestInput = Type.Object({
-  name: Type.String({ description: 'logits, labels, weight, pos_weight (ce) or alpha (focal)' }),
+  name: Type.String({ description: 'logits, labels, weight and pos_weight (ce, compare), alpha (focal, compare), class_counts (any)' }),
   shape: Type.Array(Type.Integer({ minimum: 0 })),
-  datatype: Type.String({ description: 'logits FP32/FP64; labels INT32/INT64 (class indices) or FP32/FP64 (targets); vectors FP32/FP64' }),
+  datatype: Type.String({ description: 'logits FP32/FP64; labels INT32/INT64 (class indices) or FP32/FP64 (targets); vectors FP32/FP64; class_counts INT64/FP32/FP64' }),
   parameters: Type.Optional(Parameters),
   data: Type.Optional(Type.Unknown({ description: 'row-major values, flat or nested; left out when parameters.binary_data_size is given' }))
 }, { additionalProperties: false })
 
 export const RequestOutput = Type.Object({
-  name: Type.String({ description: 'loss, sum or normalizer' }),
+  name: Type.String({
+    description: 'loss, sum, normalizer (ce_ and focal_ prefixed for compare); with parameters.breakdown per_class_count and [ce_|focal_]per_class_sum, ' +
+      'per_class_mean; with parameters.hardest [ce_|focal_]hardest_index, hardest_label, hardest_loss; with class_counts class_weights'
+  }),
   parameters: Type.Optional(Parameters)
 }, { additionalProperties: false })
 
@@ -91,8 +94,8 @@ export const InferRequest = Type.Object({
 })
 export type InferRequest = Static<typeof InferRequest>
 
-// null only for a `mean` over nothing; fast-json-stringify serialises a type list without trying
-// each branch, which matters for a [1024, 400] `none` output.
+// null only for a mean over nothing (`loss`, `per_class_mean`); fast-json-stringify serialises a
+// type list without trying each branch, which matters for a [1024, 400] `none` output.
 const NumberOrNull = Type.Unsafe<number | null>({ type: ['number', 'null'] })
 
 export const ResponseOutput = Type.Object({

@@ -120,8 +120,9 @@ function commonOptions (body: CompareBody): CommonOptions {
 /**
  * The class-balanced weights a body asks for, as float32 (what the kernels use, and what the
  * reply echoes), or undefined. `classBalance` replaces `weight` and `alpha`: giving both is an error.
+ * Only whether `weight` and `alpha` are given is read, so the V2 decoder can pass its own inputs.
  */
-export function classWeights (body: CompareBody, shape: readonly number[]): Float32Array | undefined {
+export function classWeights (body: Pick<CompareBody, 'classBalance'> & { readonly weight?: unknown, readonly alpha?: unknown }, shape: readonly number[]): Float32Array | undefined {
   if (body.classBalance === undefined) return undefined
   for (const other of ['weight', 'alpha'] as const) {
     if (body[other] !== undefined) fail(`classBalance and ${other} are mutually exclusive: classBalance computes the ${other === 'weight' ? 'weights' : 'per-class alpha'}`)
