@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
 import { BACKENDS, build, post } from './helper.js'
 import { flatten, materialize } from './golden/inputs.js'
-import { asLossReply, binaryRequest, infer, jsonRequest, type Tensor } from './v2/client.js'
+import { asLossReply, binaryRequest, infer, jsonRequest } from './v2/client.js'
+import { shapeOf, toV2 } from './v2/golden.js'
 
 interface Case {
   name: string
@@ -27,51 +28,6 @@ function load (file: string): Case[] {
 }
 
 const CASES = [...load('./golden/cases.json'), ...load('./golden/temporal.json')]
-
-function shapeOf (value: unknown): number[] {
-  const shape: number[] = []
-  for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length)
-  return shape
-}
-
-const OPTIONS: Record<string, string> = {
-  activation: 'activation',
-  reduction: 'reduction',
-  ignoreIndex: 'ignore_index',
-  labelSmoothing: 'label_smoothing',
-  gamma: 'gamma'
-}
-
-/** The JSON API body of case number `i` as V2 tensors and parameters. */
-function toV2 (body: Record<string, unknown>, i: number): { tensors: Tensor[], parameters: Record<string, string | number> } {
-  const logitsShape = shapeOf(body.logits)
-  const labelsShape = shapeOf(body.labels)
-  const index = logitsShape.length > 1 && labelsShape.length === logitsShape.length - 1
-  const tensors: Tensor[] = [
-    { name: 'logits', datatype: i % 4 === 3 ? 'FP64' : 'FP32', shape: logitsShape, values: flatten(body.logits) },
-    {
-      name: 'labels',
-      datatype: index ? (i % 2 === 0 ? 'INT64' : 'INT32') : (i % 3 === 2 ? 'FP64' : 'FP32'),
-      shape: labelsShape,
-      values: flatten(body.labels)
-    }
-  ]
-  const parameters: Record<string, string | number> = {}
-  for (const [key, value] of Object.entries(body)) {
-    const option = OPTIONS[key]
-    if (option !== undefined) {
-      parameters[option] = value as string | number
-    } else if (key === 'weight' || key === 'posWeight' || (key === 'alpha' && Array.isArray(value))) {
-      const values = value as number[]
-      tensors.push({ name: key === 'posWeight' ? 'pos_weight' : key, datatype: i % 5 === 4 ? 'FP64' : 'FP32', shape: [values.length], values })
-    } else if (key === 'alpha') {
-      parameters.alpha = value === null ? -1 : value as number
-    } else if (key !== 'logits' && key !== 'labels') {
-      throw new Error(`toV2: unexpected field ${key}`)
-    }
-  }
-  return { tensors, parameters }
-}
 
 for (const backend of BACKENDS) {
   describe(`golden cases through V2 equal POST /loss on ${backend}`, () => {
