@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { installedBackends, type BackendName } from '../src/engine/backend.js'
 import { Engine } from '../src/engine/index.js'
-import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossResult, type Plan } from '../src/losses/index.js'
+import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossInput, type LossResult, type Plan } from '../src/losses/index.js'
 import { execute } from '../src/losses/kernels.js'
 import { crossEntropyOptions, decodeInput, focalOptions } from '../src/wire/json.js'
 import type { CrossEntropyBody, FocalBody } from '../src/schemas/loss.js'
@@ -77,20 +77,35 @@ for (const [rows, classes] of [[64, 10], [1024, 400]] as const) {
   }
 }
 
-async function measureCase (engine: Engine, c: Case): Promise<string[]> {
+interface Prepared {
+  readonly c: Case
+  readonly text: string
+  readonly body: CrossEntropyBody & FocalBody
+  readonly input: LossInput
+  plan (): Plan<LossResult>
+  call (): LossResult
+}
+
+function prepare (c: Case): Prepared {
   const batch = c.activation === 'softmax' ? softmaxBatch(1000, c.rows, c.classes) : sigmoidBatch(1000, c.rows, c.classes)
   const text = jsonBody(batch, c.activation).toString()
   const body = JSON.parse(text) as CrossEntropyBody & FocalBody
   const input = decodeInput(body)
-  const plan = (): Plan<LossResult> => c.loss === 'ce'
-    ? planCrossEntropy(input, crossEntropyOptions(body))
-    : planFocal(input, focalOptions(body))
-  const sample = plan()
-  const outputs = execute(sample.call)
   const ceOptions = crossEntropyOptions(body)
   const fOptions = focalOptions(body)
-  const call = c.loss === 'ce' ? () => crossEntropy(input, ceOptions) : () => focalLoss(input, fOptions)
+  return {
+    c,
+    text,
+    body,
+    input,
+    plan: () => c.loss === 'ce' ? planCrossEntropy(input, crossEntropyOptions(body)) : planFocal(input, focalOptions(body)),
+    call: () => c.loss === 'ce' ? crossEntropy(input, ceOptions) : focalLoss(input, fOptions)
+  }
+}
 
+async function measureCase (engine: Engine, { c, text, body, input, plan, call }: Prepared): Promise<string[]> {
+  const sample = plan()
+  const outputs = execute(sample.call)
   const parse = await time(() => JSON.parse(text))
   const decode = await time(() => { decodeInput(body); return c.loss === 'ce' ? crossEntropyOptions(body) : focalOptions(body) })
   const planning = await time(plan)
@@ -116,6 +131,7 @@ async function main (): Promise<void> {
   const lines: string[][] = [['backend', 'loss', 'activation', 'shape', 'JSON.parse', 'decode', 'plan', 'kernel', 'finish', 'loss call',
     `batched x${batchSize}`, 'parse+decode+call']]
   const notes: string[] = []
+  const prepared = CASES.map(prepare)
   for (const backend of wanted) {
     const engine = new Engine({ backend, maxRows: 65536, waitMicros: 0 })
     await engine.init()
@@ -123,9 +139,11 @@ async function main (): Promise<void> {
     if (backend === 'wasm') {
       notes.push(`wasm: SIMD ${String(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'))}, threads ${String(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'))}`)
     }
-    for (const c of CASES) {
-      process.stderr.write(`  ${backend} ${c.loss} ${c.activation} ${c.rows}x${c.classes}\n`)
-      lines.push(await measureCase(engine, c))
+    // Every case runs a few times first, so that no figure pays for the backend's first use of a kernel.
+    for (const p of prepared) for (let i = 0; i < 3; i++) p.call()
+    for (const p of prepared) {
+      process.stderr.write(`  ${backend} ${p.c.loss} ${p.c.activation} ${p.c.rows}x${p.c.classes}\n`)
+      lines.push(await measureCase(engine, p))
     }
     const after = tf.memory().numTensors
     notes.push(`${backend}: tf.memory().numTensors ${before} before, ${after} after${after === before ? '' : '  <-- LEAK'}`)

@@ -23,7 +23,7 @@ const HELP = `usage: npm run bench -- [options]
   --warmup S        unmeasured seconds before each measurement (default 3)
   --rounds N        split each measurement into N alternating floor/service rounds (default 5)
   --workers LIST    service worker counts to compare, e.g. 1,2 (default 1,<available parallelism>)
-  --scenarios LIST  subset of: ${SCENARIO_IDS.join(', ')}
+  --scenarios LIST  subset of: ${SCENARIO_IDS.join(', ')}; none for the memory phase only
   --memory A,B      memory phase: RSS and numTensors after A, 2A, ... B requests (default 10000,100000; off to skip)
   --check           exit 1 when a target is missed
   --quick           --duration 1 --warmup 0.5 --memory 1000,10000 (a smoke run, not a measurement)
@@ -31,7 +31,9 @@ const HELP = `usage: npm run bench -- [options]
   --backend NAME    TFJS_BACKEND for the service (default: its own default, auto)
   --log-level L     LOG_LEVEL for the service (default: its own default, info)
   --json FILE       also write every figure as JSON
-  --profile ID      profile one scenario on one worker with node --cpu-prof instead of the table
+  --profile IDS     profile the last scenario listed on one worker with node --cpu-prof instead of
+                    the table; scenarios listed before it run first, unprofiled
+  --profile-server  service (default) or floor: which one --profile runs
   --keep-logs       keep the servers' logs (kept anyway when something failed)`
 
 const { values } = parseArgs({
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string' },
     json: { type: 'string' },
     profile: { type: 'string' },
+    'profile-server': { type: 'string', default: 'service' },
     'keep-logs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
@@ -78,7 +81,9 @@ const warmup = seconds('warmup', values.warmup, quick ? 0.5 : 3)
 const rounds = values.rounds === undefined ? (quick ? 1 : 5) : numberList('rounds', values.rounds)[0] ?? 1
 const cores = os.availableParallelism()
 const workerCounts = values.workers === undefined ? [...new Set([1, cores])] : numberList('workers', values.workers)
-const selected = values.scenarios === undefined ? SCENARIO_IDS : values.scenarios.split(',').map((s) => s.trim())
+const selected = values.scenarios === undefined
+  ? SCENARIO_IDS
+  : values.scenarios === 'none' ? [] : values.scenarios.split(',').map((s) => s.trim())
 const memoryText = values.memory ?? (quick ? '1000,10000' : '10000,100000')
 const memoryPlan = memoryText === 'off' ? undefined : numberList('memory', memoryText)
 if (memoryPlan !== undefined && (memoryPlan.length !== 2 || (memoryPlan[0] ?? 0) >= (memoryPlan[1] ?? 0))) {
@@ -182,6 +187,7 @@ async function backendOf (server: Server): Promise<string | undefined> {
 async function table (list: readonly Scenario[]): Promise<{ rows: Row[], backend: string | undefined }> {
   const rows: Row[] = []
   let backend: string | undefined
+  if (list.length === 0) return { rows, backend }
   for (const workers of workerCounts) {
     progress(`workers=${workers}: starting the floor and the service`)
     const [floor, service] = await Promise.all([startServer('floor', workers), startServer('service', workers)])
@@ -270,16 +276,29 @@ async function memory ([first, total]: readonly number[]): Promise<MemoryResult 
   }
 }
 
-async function profile (id: string): Promise<void> {
-  const [scenario] = scenarios([id])
+/**
+ * Profiles the last of `ids`; the ones before it run first, unprofiled, to bring the server into the
+ * state a scenario meets in the full run (`--profile focal-64x10,focal-1024x400`).
+ */
+async function profile (ids: string, kind: string): Promise<void> {
+  const list = ids.split(',').map((s) => s.trim())
+  const before = scenarios(list.slice(0, -1))
+  const [scenario] = scenarios(list.slice(-1))
   if (scenario === undefined) return
+  if (kind !== 'service' && kind !== 'floor') throw new Error(`--profile-server must be service or floor, got ${kind}`)
   const dir = join(logDir, 'cpu-prof')
   keepLogs = true
   const started = process.hrtime.bigint()
-  const service = await startServer('service', 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
-  const ready = Number(process.hrtime.bigint() - started) / 1e6
+  const service = await startServer(kind, 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+  let skipMs = 0
   let m: Measurement
   try {
+    for (const s of before) {
+      progress(`running ${s.id} first, unprofiled: ${warmup + duration}s`)
+      await load(service, s, { duration: warmup + duration })
+      await settle(service)
+    }
+    skipMs = Number(process.hrtime.bigint() - started) / 1e6
     progress(`profiling ${scenario.id}: warmup ${warmup}s, measure ${duration}s`)
     await load(service, scenario, { duration: warmup })
     m = await load(service, scenario, { duration })
@@ -288,11 +307,12 @@ async function profile (id: string): Promise<void> {
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error(`no .cpuprofile was written in ${dir}`)
-  const summary = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, { skipMs: ready })
-  process.stdout.write(`profile of ${scenario.title}, service WORKERS=1, ${scenario.connections} connections, ` +
+  const summary = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, { skipMs })
+  process.stdout.write(`profile of ${scenario.title}, ${kind} WORKERS=1, ${scenario.connections} connections` +
+    (before.length > 0 ? ` (after ${before.map((s) => s.id).join(', ')}, not profiled)` : '') + ', ' +
     `warmup ${warmup}s + ${duration}s measured (start-up excluded): ${m.rps.toFixed(0)} rps, p50 ${m.p50.toFixed(2)} ms, ` +
     `non-2xx ${m.non2xx}, errors ${m.errors}\n` +
-    `cores busy: client ${m.cpu.client.toFixed(2)}, service ${m.cpu.server.toFixed(2)}, other ${m.cpu.other.toFixed(2)}\n\n` +
+    `cores busy: client ${m.cpu.client.toFixed(2)}, ${kind} ${m.cpu.server.toFixed(2)}, other ${m.cpu.other.toFixed(2)}\n\n` +
     formatSummary(summary) + `\n\nprofile: ${join(dir, file)} (open in Chrome DevTools or speedscope)\n`)
 }
 
@@ -304,7 +324,7 @@ const strip = (m: Measurement | undefined): Omit<Measurement, 'latencies'> | und
 
 async function main (): Promise<number> {
   if (values.profile !== undefined) {
-    await profile(values.profile)
+    await profile(values.profile, values['profile-server'])
     return 0
   }
   const list = scenarios(selected)
