@@ -38,7 +38,7 @@ export const VERSION = '1'
 interface InputSpec {
   readonly datatypes: readonly Datatype[]
   readonly required: boolean
-  /** What model metadata shows: the most common layout; docs/v2.md lists the others. */
+  /** What model metadata shows: the most common layout; the README's V2 section lists the others. */
   readonly metadata: Omit<TensorMetadata, 'name'>
 }
 

@@ -1,5 +1,5 @@
 /**
- * docs/operations.md stays in step with the configuration schema: every variable is in its table,
+ * The README's configuration table stays in step with the configuration schema: every variable is in its table,
  * with the schema's default where that does not depend on the machine.
  */
 import { test } from 'node:test'
@@ -10,7 +10,7 @@ import { ConfigSchema } from '../../src/config.js'
 const MACHINE_DEPENDENT = new Set(['WORKERS', 'MAX_HEAP_USED_BYTES'])
 
 test('the configuration table lists every variable with its default', () => {
-  const page = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')
+  const page = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
   const section = page.slice(page.indexOf('## Configuration'), page.indexOf('\n## ', page.indexOf('## Configuration') + 1))
   const rows = new Map([...section.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1] ?? '', (m[2] ?? '').trim()]))
   const properties = ConfigSchema.properties as Record<string, { default?: unknown }>
