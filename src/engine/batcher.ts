@@ -20,6 +20,12 @@ export interface BatcherOptions {
   readonly waitMicros: number
 }
 
+/**
+ * Calls this large run alone: their op overhead is already negligible, and merging would only copy
+ * megabytes of logits into one buffer.
+ */
+const MERGE_MAX_ELEMENTS = 1 << 16
+
 export interface BatcherStats {
   calls: number
   plans: number
@@ -55,6 +61,10 @@ export class Batcher {
     const groups = new Map<string, Pending[][]>()
     const out: Pending[][] = []
     for (const p of batch) {
+      if (p.plan.call.rows * p.plan.call.classes > MERGE_MAX_ELEMENTS) {
+        out.push([p])
+        continue
+      }
       const key = signature(p.plan.call)
       const candidates = groups.get(key) ?? []
       let home = candidates.find((g) => {

@@ -91,6 +91,13 @@ function focalTerm (lp: tf.Tensor, gamma: number): tf.Tensor {
   return tf.mul(gamma === 1 ? oneMinusP : tf.pow(oneMinusP, tf.scalar(gamma)), lp)
 }
 
+/** -coef, so that the loss's sign costs a JS loop over rows instead of one more tfjs op. */
+function negated (coef: Float32Array): Float32Array {
+  const out = new Float32Array(coef.length)
+  for (let i = 0; i < coef.length; i++) out[i] = -(coef[i] ?? 0)
+  return out
+}
+
 function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
   const { shifted, lse } = shiftedLogSumExp(call)
   const flat = new Int32Array(call.rows)
@@ -98,7 +105,7 @@ function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
   const lp = tf.sub(tf.gather(tf.reshape(shifted, [-1]), tf.tensor1d(flat, 'int32')), lse)
   return call.heads.map((head) => {
     const term = head.gamma === null ? lp : focalTerm(lp, head.gamma)
-    return tf.neg(tf.mul(term, tf.tensor1d(head.coef)))
+    return tf.mul(term, tf.tensor1d(negated(head.coef)))
   })
 }
 

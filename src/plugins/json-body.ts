@@ -5,25 +5,32 @@ import { InvalidInputError } from '../errors.js'
 /** Keys that pollute prototypes if a parsed body is ever merged into another object. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 
-/** The path of the first forbidden key in a parsed body, or undefined. Number arrays cost one typeof each. */
-export function forbiddenKey (value: unknown, path = 'body'): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
+/** The path to the first forbidden key below `value`, innermost first; built only when one is found. */
+function findForbidden (value: object): Array<string | number> | undefined {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i]
-      if (typeof item === 'object' && item !== null) {
-        const found = forbiddenKey(item, `${path}[${i}]`)
-        if (found !== undefined) return found
-      }
+      if (typeof item !== 'object' || item === null) continue
+      const found = findForbidden(item)
+      if (found !== undefined) return [...found, i]
     }
     return undefined
   }
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN.has(key)) return `${path}.${key}`
-    const found = forbiddenKey((value as Record<string, unknown>)[key], `${path}.${key}`)
-    if (found !== undefined) return found
+    if (FORBIDDEN.has(key)) return [key]
+    const item: unknown = (value as Record<string, unknown>)[key]
+    if (typeof item !== 'object' || item === null) continue
+    const found = findForbidden(item)
+    if (found !== undefined) return [...found, key]
   }
   return undefined
+}
+
+/** Where the first forbidden key of a parsed body is (`body.a[0].__proto__`), or undefined. */
+export function forbiddenKey (value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const found = findForbidden(value)
+  return found?.reverse().reduce<string>((path, part) => typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`, 'body')
 }
 
 /**

@@ -39,37 +39,62 @@ function probeShape (name: string, value: unknown): number[] {
 
 type Kind = 'float' | 'integer'
 
-/** Fills `out` from a nested array of exactly `shape`, checking every element. */
-function fill (name: string, value: unknown, shape: readonly number[], kind: Kind, out: Float32Array | Int32Array): void {
-  const idx: number[] = []
-  let k = 0
-  const walk = (v: unknown, dim: number): void => {
-    const expected = shape[dim] ?? 0
-    if (!Array.isArray(v)) fail(`${path(name, idx)} must be an array of ${expected} ${dim === shape.length - 1 ? 'numbers' : 'arrays'}, got ${describe(v)}`)
-    const row = v as unknown[]
-    if (row.length !== expected) fail(`${path(name, idx)} has ${row.length} values, expected ${expected}`)
-    if (dim < shape.length - 1) {
-      for (let i = 0; i < expected; i++) {
-        idx.push(i)
-        walk(row[i], dim + 1)
-        idx.pop()
-      }
-      return
-    }
-    for (let i = 0; i < expected; i++) {
+/** The row at `value[i]` of a nested array, which must be an array of `size` elements. */
+function rowAt (name: string, value: unknown, idx: readonly number[], size: number, leaf: boolean): unknown[] {
+  if (!Array.isArray(value)) fail(`${path(name, idx)} must be an array of ${size} ${leaf ? 'numbers' : 'arrays'}, got ${describe(value)}`)
+  const row = value as unknown[]
+  if (row.length !== size) fail(`${path(name, idx)} has ${row.length} values, expected ${size}`)
+  return row
+}
+
+function badElement (name: string, idx: readonly number[], x: unknown, kind: Kind): never {
+  if (typeof x !== 'number') return fail(`${path(name, idx)} = ${describe(x)} is not a number`)
+  return fail(`${path(name, idx)} = ${x} ${kind === 'float' ? 'is not a finite float32 value' : 'is not an integer class index'}`)
+}
+
+/** Copies one innermost row into `out` at `k`, checking each element; returns the next offset. */
+function fillRow (name: string, row: readonly unknown[], idx: readonly number[], kind: Kind, out: Float32Array | Int32Array, k: number): number {
+  if (kind === 'float') {
+    for (let i = 0; i < row.length; i++) {
       const x = row[i]
-      if (typeof x !== 'number') fail(`${path(name, [...idx, i])} = ${describe(x)} is not a number`)
-      else if (kind === 'float' ? !(Math.abs(x) <= F32_MAX) : !(Number.isInteger(x) && Math.abs(x) <= 0x7fffffff)) {
-        fail(`${path(name, [...idx, i])} = ${x} ${kind === 'float' ? 'is not a finite float32 value' : 'is not an integer class index'}`)
-      }
+      if (typeof x !== 'number' || !(Math.abs(x) <= F32_MAX)) badElement(name, [...idx, i], x, kind)
+      out[k++] = x as number
+    }
+  } else {
+    for (let i = 0; i < row.length; i++) {
+      const x = row[i]
+      if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) > 0x7fffffff) badElement(name, [...idx, i], x, kind)
       out[k++] = x as number
     }
   }
-  walk(value, 0)
+  return k
+}
+
+/**
+ * Fills `out` from a nested array of exactly `shape` (rank 1 to 3), checking every element. Plain
+ * loops per rank: a recursive walker went megamorphic under mixed traffic and boxed every number.
+ */
+function fill (name: string, value: unknown, shape: readonly number[], kind: Kind, out: Float32Array | Int32Array): void {
+  const [n = 0, c = 0, t = 0] = shape
+  const top = rowAt(name, value, [], n, shape.length === 1)
+  if (shape.length === 1) {
+    fillRow(name, top, [], kind, out, 0)
+    return
+  }
+  let k = 0
+  for (let i = 0; i < n; i++) {
+    const row = rowAt(name, top[i], [i], c, shape.length === 2)
+    if (shape.length === 2) {
+      k = fillRow(name, row, [i], kind, out, k)
+      continue
+    }
+    for (let j = 0; j < c; j++) k = fillRow(name, rowAt(name, row[j], [i, j], t, true), [i, j], kind, out, k)
+  }
 }
 
 export function decodeFloats (name: string, value: unknown, shape?: readonly number[]): { data: Float32Array, shape: number[] } {
   const found = shape === undefined ? probeShape(name, value) : [...shape]
+  if (found.length > 3) fail(`${name} has ${found.length} dimensions, expected [N][C], [N] or [N][C][T]`)
   const data = new Float32Array(found.reduce((a, b) => a * b, 1))
   fill(name, value, found, 'float', data)
   return { data, shape: found }
@@ -104,7 +129,6 @@ function decodeVector (name: string, value: readonly number[] | undefined): Floa
 
 export function decodeInput (body: { logits: unknown, labels: unknown }): LossInput {
   const logits = decodeFloats('logits', body.logits)
-  if (logits.shape.length > 3) fail(`logits has ${logits.shape.length} dimensions, expected [N][C], [N] or [N][C][T]`)
   return { logits: logits.data, shape: logits.shape, labels: decodeLabels(body.labels, logits.shape) }
 }
 
