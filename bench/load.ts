@@ -44,7 +44,7 @@ export async function load (server: Server, scenario: Pick<Scenario, 'connection
   const t0 = process.hrtime.bigint()
   const result = await new Promise<Result>((resolve, reject) => {
     const instance = autocannon({
-      url: `http://127.0.0.1:${server.port}`,
+      url: server.origin,
       connections: options.connections ?? scenario.connections,
       duration: options.duration,
       ...(options.amount === undefined ? {} : { amount: options.amount }),

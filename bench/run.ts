@@ -16,7 +16,7 @@ import { combine, load, type Measurement } from './load.js'
 import { formatSummary, summarise, type CpuProfile } from './profile.js'
 import { checkRows, checkMemory, formatCpu, formatMemory, formatRows, type MemoryPoint, type MemoryResult, type Row } from './report.js'
 import { SCENARIO_IDS, scenarios, type Request, type Scenario } from './scenarios.js'
-import { ROOT, rssMiB, settle, start, type Server, type ServerKind } from './servers.js'
+import { remote, ROOT, rssMiB, settle, start, type Server, type ServerKind } from './servers.js'
 
 const HELP = `usage: npm run bench -- [options]
   --duration S      measured seconds per scenario and server (default 10)
@@ -34,7 +34,9 @@ const HELP = `usage: npm run bench -- [options]
   --profile IDS     profile the last scenario listed on one worker with node --cpu-prof instead of
                     the table; scenarios listed before it run first, unprofiled
   --profile-server  service (default) or floor: which one --profile runs
-  --keep-logs       keep the servers' logs (kept anyway when something failed)`
+  --keep-logs       keep the servers' logs (kept anyway when something failed)
+  --target URL      drive a service already running at URL (e.g. http://loss:8080 under compose) instead of
+                    starting one; the floor still runs here. No memory phase or profile (its processes are not ours)`
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'profile-server': { type: 'string', default: 'service' },
     'keep-logs': { type: 'boolean', default: false },
+    target: { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
@@ -85,7 +88,7 @@ const selected = values.scenarios === undefined
   ? SCENARIO_IDS
   : values.scenarios === 'none' ? [] : values.scenarios.split(',').map((s) => s.trim())
 const memoryText = values.memory ?? (quick ? '1000,10000' : '10000,100000')
-const memoryPlan = memoryText === 'off' ? undefined : numberList('memory', memoryText)
+const memoryPlan = memoryText === 'off' || values.target !== undefined ? undefined : numberList('memory', memoryText)
 if (memoryPlan !== undefined && (memoryPlan.length !== 2 || (memoryPlan[0] ?? 0) >= (memoryPlan[1] ?? 0))) {
   throw new Error(`--memory takes two increasing request counts, e.g. 10000,100000, or off; got ${memoryText}`)
 }
@@ -106,6 +109,7 @@ let keepLogs = values['keep-logs']
 const progress = (line: string): void => { process.stderr.write(line + '\n') }
 
 async function startServer (kind: ServerKind, workers: number, nodeFlags: string[] = []): Promise<Server> {
+  if (kind === 'service' && values.target !== undefined) return remote(values.target)
   return await start({
     kind,
     workers,
@@ -122,7 +126,7 @@ async function startServer (kind: ServerKind, workers: number, nodeFlags: string
  */
 async function probe (server: Server, request: Request): Promise<{ status: number, text: string }> {
   for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`http://127.0.0.1:${server.port}${request.path}`, {
+    const res = await fetch(`${server.origin}${request.path}`, {
       method: request.method,
       headers: request.headers,
       body: new Uint8Array(request.body)
@@ -177,7 +181,7 @@ function meta (backend: string | undefined): Record<string, unknown> {
 
 async function backendOf (server: Server): Promise<string | undefined> {
   try {
-    const info = await (await fetch(`http://127.0.0.1:${server.port}/info`)).json() as { backend?: string }
+    const info = await (await fetch(`${server.origin}/info`)).json() as { backend?: string }
     return info.backend
   } catch {
     return undefined
@@ -221,7 +225,7 @@ async function table (list: readonly Scenario[]): Promise<{ rows: Row[], backend
 async function metrics (server: Server): Promise<{ numTensors?: number, metric?: string, heapMiB?: number }> {
   let text: string
   try {
-    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`)
+    const res = await fetch(`${server.origin}/metrics`)
     if (res.status !== 200) return {}
     text = await res.text()
   } catch {
@@ -324,6 +328,7 @@ const strip = (m: Measurement | undefined): Omit<Measurement, 'latencies'> | und
 
 async function main (): Promise<number> {
   if (values.profile !== undefined) {
+    if (values.target !== undefined) throw new Error('--profile needs a service started by the bench, not --target')
     await profile(values.profile, values['profile-server'])
     return 0
   }

@@ -27,6 +27,8 @@ export interface Server {
   readonly kind: ServerKind
   readonly workers: number
   readonly port: number
+  /** Where requests go: http://127.0.0.1:<port>, or a --target service's URL. */
+  readonly origin: string
   readonly pid: number
   /** The primary and, in cluster mode, its workers. */
   pids (): number[]
@@ -111,6 +113,7 @@ export async function start (options: ServerOptions): Promise<Server> {
     kind: options.kind,
     workers: options.workers,
     port,
+    origin: `http://127.0.0.1:${port}`,
     pid,
     pids: () => pids,
     stop: async () => {
@@ -157,6 +160,23 @@ export function machineBusySeconds (): number {
 /** Resident set size in MiB, as `ps -o rss=` reports it. */
 export function rssMiB (pid: number): number {
   return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) / 1024
+}
+
+/**
+ * A service already running elsewhere (`--target URL`, e.g. the compose service): requests go to it,
+ * but its processes cannot be watched, so CPU and memory readings are left out.
+ */
+export function remote (url: string): Server {
+  const parsed = new URL(url)
+  return {
+    kind: 'service',
+    workers: 0,
+    port: Number(parsed.port === '' ? 80 : parsed.port),
+    origin: parsed.origin,
+    pid: 0,
+    pids: () => [],
+    stop: async () => {}
+  }
 }
 
 /**
