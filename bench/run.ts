@@ -5,7 +5,7 @@
  * the ratio to the floor. Then a fresh single-worker service takes 100k requests to show whether
  * RSS and the tfjs tensor count stay flat. `--check` exits 1 when a target is missed.
  * `--profile SCENARIO` instead runs one scenario against a single worker under `node --cpu-prof`
- * and prints where its CPU time goes. See docs/bench.md.
+ * and prints where its CPU time goes. See the README, "Benchmarks".
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
