@@ -16,7 +16,7 @@ const literal = (v: string): boolean => !v.includes('${')
 test('the service: init, healthcheck on readiness, published port, limits', () => {
   assert.equal(loss.init, true)
   assert.match(loss.healthcheck.test.join(' '), /\/health\/ready/)
-  assert.equal(loss.ports[0], '127.0.0.1:${PORT:-8080}:8080')
+  assert.match(loss.ports[0], /^127\.0\.0\.1:\$\{PORT:-8080\}:8080$/)
   assert.equal(loadConfig({ PORT: env.PORT }).PORT, 8080)
   assert.equal(env.HOST, '0.0.0.0')
   assert.ok(loss.deploy.resources.limits.cpus !== undefined && loss.deploy.resources.limits.memory !== undefined)
