@@ -5,32 +5,27 @@ import { InvalidInputError } from '../errors.js'
 /** Keys that pollute prototypes if a parsed body is ever merged into another object. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 
-/** The path to the first forbidden key below `value`, innermost first; built only when one is found. */
-function findForbidden (value: object): Array<string | number> | undefined {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i]
-      if (typeof item !== 'object' || item === null) continue
-      const found = findForbidden(item)
-      if (found !== undefined) return [...found, i]
-    }
-    return undefined
-  }
+/**
+ * The path to the first forbidden key in the objects below `value`, innermost first; built only
+ * when one is found. Arrays are not entered: no field takes an array of objects, so an object inside
+ * one is refused by the decoder before anything reads it, and scanning every number cost 6% of a
+ * small request.
+ */
+function findForbidden (value: object): string[] | undefined {
   for (const key of Object.keys(value)) {
     if (FORBIDDEN.has(key)) return [key]
     const item: unknown = (value as Record<string, unknown>)[key]
-    if (typeof item !== 'object' || item === null) continue
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue
     const found = findForbidden(item)
     if (found !== undefined) return [...found, key]
   }
   return undefined
 }
 
-/** Where the first forbidden key of a parsed body is (`body.a[0].__proto__`), or undefined. */
+/** Where the first forbidden key of a parsed body is (`body.classBalance.__proto__`), or undefined. */
 export function forbiddenKey (value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined
-  const found = findForbidden(value)
-  return found?.reverse().reduce<string>((path, part) => typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`, 'body')
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  return findForbidden(value)?.reverse().reduce((path, key) => `${path}.${key}`, 'body')
 }
 
 /**
