@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../errors.js'
 import { checkInput } from './checks.js'
 import { asRows } from './prepare.js'
-import type { Activation, LossInput, LossResult } from './types.js'
+import type { Activation, CommonOptions, FocalOptions, LossInput, LossResult } from './types.js'
 
 export interface ClassTotals {
   readonly class: number
@@ -120,4 +120,13 @@ export function classBalancedWeights (counts: readonly number[], beta: number, c
     total += raw[c] ?? 0
   })
   return raw.map((w) => w * classes / total)
+}
+
+/**
+ * Focal options with class-balanced weights in place of alpha (Cui et al.): softmax takes them as the
+ * per-class alpha; torchvision's sigmoid alpha must stay in [0, 1], so sigmoid takes them as a
+ * per-class multiplier with alpha off.
+ */
+export function classBalancedFocal (common: CommonOptions, gamma: number, weights: Float32Array): FocalOptions {
+  return common.activation === 'sigmoid' ? { ...common, gamma, alpha: null, weight: weights } : { ...common, gamma, alpha: weights }
 }

@@ -12,7 +12,7 @@ export * from './types.js'
 export { planCrossEntropy } from './cross_entropy.js'
 export { planFocal } from './focal.js'
 export { planCompare, type Comparison } from './compare.js'
-export { classBalancedWeights, hardest, perClass, type ClassTotals, type HardRow } from './analysis.js'
+export { classBalancedFocal, classBalancedWeights, hardest, perClass, type ClassTotals, type HardRow } from './analysis.js'
 export type { Plan } from './plan.js'
 export type { KernelCall } from './kernels.js'
 

@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../errors.js'
 import { DEFAULTS, type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
 import {
-  classBalancedWeights, hardest, perClass,
+  classBalancedFocal, classBalancedWeights, hardest, perClass,
   type Activation, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type Labels, type LossInput, type LossResult
 } from '../losses/index.js'
 
@@ -161,10 +161,7 @@ export function crossEntropyOptions (body: CrossEntropyBody, balanced?: Float32A
 export function focalOptions (body: FocalBody, balanced?: Float32Array): FocalOptions {
   const common = commonOptions(body)
   const gamma = body.gamma ?? DEFAULTS.gamma
-  // Cui et al.: the class-balanced weight replaces alpha; torchvision's sigmoid alpha must stay in [0, 1].
-  if (balanced !== undefined) {
-    return common.activation === 'sigmoid' ? { ...common, gamma, alpha: null, weight: balanced } : { ...common, gamma, alpha: balanced }
-  }
+  if (balanced !== undefined) return classBalancedFocal(common, gamma, balanced)
   const alpha = body.alpha === undefined ? DEFAULTS.alpha : Array.isArray(body.alpha) ? decodeVector('alpha', body.alpha) ?? null : body.alpha
   return { ...common, gamma, alpha }
 }

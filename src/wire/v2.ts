@@ -9,7 +9,7 @@ import { at, InvalidInputError } from '../errors.js'
 import { DEFAULTS } from '../schemas/loss.js'
 import type { InferRequest, ModelMetadata, Parameters, ResponseOutput, TensorMetadata } from '../schemas/v2.js'
 import {
-  hardest, perClass,
+  classBalancedFocal, hardest, perClass,
   type ClassTotals, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type HardRow, type Labels, type LossInput, type LossResult
 } from '../losses/index.js'
 import { classWeights, type Analysis } from './json.js'
@@ -462,11 +462,7 @@ function balancedWeights (raw: ReadonlyMap<string, RawInput>, parameters: Parame
 
 function focalOptions (common: CommonOptions, parameters: Parameters, alphaRaw: RawInput | undefined, balanced: Float32Array | undefined): FocalOptions {
   const gamma = numberParam(parameters, 'gamma', DEFAULTS.gamma)
-  // As the JSON API's focalOptions (Cui et al.): the weights replace alpha, and since torchvision's
-  // sigmoid alpha must stay in [0, 1], sigmoid takes them as a per-class multiplier with alpha off.
-  if (balanced !== undefined) {
-    return common.activation === 'sigmoid' ? { ...common, gamma, alpha: null, weight: balanced } : { ...common, gamma, alpha: balanced }
-  }
+  if (balanced !== undefined) return classBalancedFocal(common, gamma, balanced)
   const alphaVector = readVector(alphaRaw)
   if (alphaVector !== undefined && parameters.alpha !== undefined) fail('alpha is given both as an input and as parameters.alpha; send one')
   // Parameters cannot be null: torchvision's own "no balancing" value, -1, stands for it.
