@@ -1,18 +1,29 @@
 /**
  * The schema validator: TypeBox's compiler, with messages that name the field. Properties marked
- * `Decoded` are only checked to be arrays here; the wire decoder checks their elements in the same
- * pass that converts them.
+ * `Decoded` are only checked to be arrays here (or arrays the body scanner already packed); the wire
+ * decoder checks their elements in the same pass that converts them.
  */
-import { Kind, Type, type TSchema } from '@sinclair/typebox'
+import { Kind, Type, TypeRegistry, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler'
 import { ValueErrorType } from '@sinclair/typebox/errors'
 import type { FastifySchemaCompiler } from 'fastify'
+import { PackedArray } from '../wire/json-scan.js'
+
+const DECODED_ARRAY = 'DecodedArray'
+TypeRegistry.Set(DECODED_ARRAY, (_schema, value) => Array.isArray(value) || value instanceof PackedArray)
+const decodedArray = Type.Unsafe<unknown[]>({ [Kind]: DECODED_ARRAY })
+
+/** The keys of a body schema whose arrays the wire decoder reads (the body scanner packs them). */
+export function decodedKeys (schema: TSchema | undefined): Set<string> {
+  const properties = (schema?.properties ?? {}) as Record<string, TSchema>
+  return new Set(Object.keys(properties).filter((key) => properties[key]?.['x-decoded'] === true))
+}
 
 function shallow (schema: TSchema): TSchema {
   if (schema[Kind] !== 'Object' || schema.properties === undefined) return schema
   const properties: Record<string, TSchema> = {}
   for (const [key, value] of Object.entries(schema.properties as Record<string, TSchema>)) {
-    properties[key] = value['x-decoded'] === true ? Type.Array(Type.Unknown()) : value
+    properties[key] = value['x-decoded'] === true ? decodedArray : value
   }
   return { ...schema, properties }
 }
@@ -38,6 +49,7 @@ export function describeError (error: ValueError): string {
       return `${name} = ${shown(error.value)} is not valid${description === undefined ? '' : `: ${description}`}`
     }
     case ValueErrorType.Array:
+    case ValueErrorType.Kind:
       return `${name} must be an array, got ${shown(error.value)}`
     case ValueErrorType.ArrayMinItems:
       return `${name} must not be empty`

@@ -3,6 +3,7 @@
  * a flat typed array, and names the first bad element: `logits[3][5] = "a" is not a number`.
  */
 import { InvalidInputError } from '../errors.js'
+import { PackedArray } from './json-scan.js'
 import { DEFAULTS, type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
 import {
   classBalancedFocal, classBalancedWeights, hardest, perClass,
@@ -92,7 +93,17 @@ function fill (name: string, value: unknown, shape: readonly number[], kind: Kin
   }
 }
 
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i])
+
+/**
+ * Floats from a body: a PackedArray the body scanner already checked is used as it is; anything it
+ * could not vouch for is read again as nested arrays, so there is one set of checks and messages.
+ */
 export function decodeFloats (name: string, value: unknown, shape?: readonly number[]): { data: Float32Array, shape: number[] } {
+  if (value instanceof PackedArray) {
+    if (value.finite && value.shape.length <= 3 && (shape === undefined || sameShape(value.shape, shape))) return { data: value.values, shape: [...value.shape] }
+    return decodeFloats(name, value.parse(), shape)
+  }
   const found = shape === undefined ? probeShape(name, value) : [...shape]
   if (found.length > 3) fail(`${name} has ${found.length} dimensions, expected [N][C], [N] or [N][C][T]`)
   const data = new Float32Array(found.reduce((a, b) => a * b, 1))
@@ -100,7 +111,19 @@ export function decodeFloats (name: string, value: unknown, shape?: readonly num
   return { data, shape: found }
 }
 
+/** Labels a PackedArray holds as they are: class indices written as integers, or finite targets. */
+function packedLabels (value: PackedArray, logitsShape: readonly number[]): Labels | undefined {
+  const frames = logitsShape[2]
+  const indexShape = frames === undefined ? [logitsShape[0] ?? 0] : [logitsShape[0] ?? 0, frames]
+  if (logitsShape.length > 1 && sameShape(value.shape, indexShape)) {
+    return value.ints === undefined ? undefined : { kind: 'index', data: value.ints, shape: indexShape }
+  }
+  if (value.finite && sameShape(value.shape, logitsShape)) return { kind: 'dense', data: value.values, shape: [...logitsShape] }
+  return undefined
+}
+
 export function decodeLabels (value: unknown, logitsShape: readonly number[]): Labels {
+  if (value instanceof PackedArray) return packedLabels(value, logitsShape) ?? decodeLabels(value.parse(), logitsShape)
   const n = logitsShape[0] ?? 0
   const frames = logitsShape[2]
   if (!Array.isArray(value)) return fail(`labels must be an array, got ${describe(value)}`)
