@@ -1,20 +1,25 @@
 /**
  * `npm run bench:compute`: what one loss costs in-process, without HTTP, on every installed tfjs
- * backend, split into the steps a JSON request goes through: JSON.parse, decode (nested arrays ->
- * typed arrays, every element checked), plan (argument checks, coefficients), kernel (tfjs), finish
+ * backend, split into the steps a JSON request goes through: scan+decode (body bytes -> typed
+ * arrays, every element checked; src/wire/json-scan.ts, then the decoder), plan (argument checks, coefficients), kernel (tfjs), finish
  * (reduction). `loss call` is `crossEntropy` / `focalLoss` from src/losses/index.ts (plan + kernel +
  * finish); `batched x16` is the per-request cost (plan included) when 16 plans go through the
  * engine's batcher together, as concurrent HTTP requests do; small batches only, since what it
- * saves is the fixed cost per tfjs op. The bodies are the HTTP bench's (bench/bodies.ts).
+ * saves is the fixed cost per tfjs op. The bodies are the HTTP bench's (bench/bodies.ts). `JSON.parse`
+ * is shown beside them for scale: it is what Fastify's own parser (and so the HTTP bench's floor)
+ * spends on the same body before any decoding.
  */
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { installedBackends, type BackendName } from '../src/engine/backend.js'
 import { Engine } from '../src/engine/index.js'
-import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossInput, type LossResult, type Plan } from '../src/losses/index.js'
+import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossResult, type Plan } from '../src/losses/index.js'
 import { execute } from '../src/losses/kernels.js'
 import { crossEntropyOptions, decodeInput, focalOptions } from '../src/wire/json.js'
+import { scanBody } from '../src/wire/json-scan.js'
+import { decodedKeys } from '../src/schemas/validator.js'
+import { FocalBody as FocalBodySchema } from '../src/schemas/loss.js'
 import type { CrossEntropyBody, FocalBody } from '../src/schemas/loss.js'
 import { jsonBody, sigmoidBatch, softmaxBatch } from './bodies.js'
 import { align } from './report.js'
@@ -80,15 +85,15 @@ for (const [rows, classes] of [[64, 10], [1024, 400]] as const) {
 interface Prepared {
   readonly c: Case
   readonly text: string
-  readonly body: CrossEntropyBody & FocalBody
-  readonly input: LossInput
+  readonly bytes: Buffer
   plan (): Plan<LossResult>
   call (): LossResult
 }
 
 function prepare (c: Case): Prepared {
   const batch = c.activation === 'softmax' ? softmaxBatch(1000, c.rows, c.classes) : sigmoidBatch(1000, c.rows, c.classes)
-  const text = jsonBody(batch, c.activation).toString()
+  const bytes = jsonBody(batch, c.activation)
+  const text = bytes.toString()
   const body = JSON.parse(text) as CrossEntropyBody & FocalBody
   const input = decodeInput(body)
   const ceOptions = crossEntropyOptions(body)
@@ -96,18 +101,24 @@ function prepare (c: Case): Prepared {
   return {
     c,
     text,
-    body,
-    input,
+    bytes,
     plan: () => c.loss === 'ce' ? planCrossEntropy(input, crossEntropyOptions(body)) : planFocal(input, focalOptions(body)),
     call: () => c.loss === 'ce' ? crossEntropy(input, ceOptions) : focalLoss(input, fOptions)
   }
 }
 
-async function measureCase (engine: Engine, { c, text, body, input, plan, call }: Prepared): Promise<string[]> {
+const DECODED = decodedKeys(FocalBodySchema)
+
+async function measureCase (engine: Engine, { c, text, bytes, plan, call }: Prepared): Promise<string[]> {
   const sample = plan()
   const outputs = execute(sample.call)
   const parse = await time(() => JSON.parse(text))
-  const decode = await time(() => { decodeInput(body); return c.loss === 'ce' ? crossEntropyOptions(body) : focalOptions(body) })
+  const decode = await time(() => {
+    const body = scanBody(bytes, DECODED) as (CrossEntropyBody & FocalBody) | undefined
+    if (body === undefined) throw new Error('the body scanner declined a bench body')
+    decodeInput(body)
+    return c.loss === 'ce' ? crossEntropyOptions(body) : focalOptions(body)
+  })
   const planning = await time(plan)
   const kernel = await time(() => execute(sample.call))
   const finish = await time(() => sample.finish(outputs))
@@ -120,7 +131,7 @@ async function measureCase (engine: Engine, { c, text, body, input, plan, call }
     }) / batchSize
   const us = (n: number): string => Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(1) : n.toFixed(0)
   return [engine.backend ?? '?', c.loss, c.activation, `${c.rows}x${c.classes}`, us(parse), us(decode), us(planning), us(kernel), us(finish),
-    us(whole), us(batched), us(parse + decode + whole)]
+    us(whole), us(batched), us(decode + whole)]
 }
 
 async function main (): Promise<void> {
@@ -128,8 +139,8 @@ async function main (): Promise<void> {
   const wanted = values.backends === undefined ? available : values.backends.split(',').map((b) => b.trim() as BackendName)
   const missing = wanted.filter((b) => !available.includes(b))
   if (missing.length > 0) throw new Error(`backend ${missing.join(', ')} is not installed; installed: ${available.join(', ')}`)
-  const lines: string[][] = [['backend', 'loss', 'activation', 'shape', 'JSON.parse', 'decode', 'plan', 'kernel', 'finish', 'loss call',
-    `batched x${batchSize}`, 'parse+decode+call']]
+  const lines: string[][] = [['backend', 'loss', 'activation', 'shape', '(JSON.parse)', 'scan+decode', 'plan', 'kernel', 'finish', 'loss call',
+    `batched x${batchSize}`, 'scan+decode+call']]
   const notes: string[] = []
   const prepared = CASES.map(prepare)
   for (const backend of wanted) {
