@@ -21,6 +21,7 @@ import { head, type Prepared } from './plan.js'
 import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
 import type { CrossEntropyOptions, LossInput, LossResult } from './types.js'
+import { float32 } from '../arrays.js'
 
 export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions): Prepared<LossResult> {
   const { layout, index, x } = prepareBatch(input, options)
@@ -49,7 +50,7 @@ export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions
     const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
       reduce({ values: head(outputs, i), valuesShape, normalizer, reduction, keep: index.keep })
     if (eps === 0) {
-      const coef = new Float32Array(rows)
+      const coef = float32(rows)
       for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? w(index.target[i] ?? 0) : 0
       return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma: null, coef }] }, finish }
     }

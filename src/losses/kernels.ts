@@ -8,6 +8,7 @@
  * the engine's dynamic batcher does.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { float32, int32 } from '../arrays.js'
 
 /** gamma null: cross-entropy term -lp; a number: focal term (1 - p)^gamma * -lp. */
 export interface SoftmaxHead {
@@ -101,14 +102,14 @@ function modulate (base: tf.Tensor, gamma: number): tf.Tensor {
 
 /** -coef, so that the loss's sign costs a JS loop over rows instead of one more tfjs op. */
 function negated (coef: Float32Array): Float32Array {
-  const out = new Float32Array(coef.length)
+  const out = float32(coef.length)
   for (let i = 0; i < coef.length; i++) out[i] = -(coef[i] ?? 0)
   return out
 }
 
 function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
   const { shifted, lse } = shiftedLogSumExp(call)
-  const flat = new Int32Array(call.rows)
+  const flat = int32(call.rows)
   for (let i = 0; i < call.rows; i++) flat[i] = i * call.classes + (call.target[i] ?? 0)
   const lp = tf.sub(tf.gather(tf.reshape(shifted, [-1]), tf.tensor1d(flat, 'int32')), lse)
   return call.heads.map((head) => {
@@ -221,15 +222,13 @@ function concat<T extends Float32Array | Int32Array> (parts: readonly T[], make:
   return out
 }
 
-const f32 = (n: number): Float32Array => new Float32Array(n)
-
 /** Concatenates compatible calls along rows. */
 export function merge (calls: readonly KernelCall[]): KernelCall {
   const first = calls[0]
   if (first === undefined) throw new Error('merge needs at least one call')
   if (calls.length === 1) return first
   const rows = calls.reduce((n, c) => n + c.rows, 0)
-  const x = concat(calls.map((c) => c.x), f32)
+  const x = concat(calls.map((c) => c.x), float32)
   switch (first.kind) {
     case 'softmax-index': {
       const same = calls as readonly SoftmaxIndexCall[]
@@ -237,8 +236,8 @@ export function merge (calls: readonly KernelCall[]): KernelCall {
         ...first,
         rows,
         x,
-        target: concat(same.map((c) => c.target), (n) => new Int32Array(n)),
-        heads: first.heads.map((h, i) => ({ ...h, coef: concat(same.map((c) => c.heads[i]?.coef ?? f32(0)), f32) }))
+        target: concat(same.map((c) => c.target), int32),
+        heads: first.heads.map((h, i) => ({ ...h, coef: concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32) }))
       }
     }
     case 'softmax-dense': {
@@ -247,11 +246,11 @@ export function merge (calls: readonly KernelCall[]): KernelCall {
         ...first,
         rows,
         x,
-        heads: first.heads.map((h, i) => ({ ...h, coef: concat(same.map((c) => c.heads[i]?.coef ?? f32(0)), f32) }))
+        heads: first.heads.map((h, i) => ({ ...h, coef: concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32) }))
       }
     }
     case 'sigmoid':
-      return { ...first, rows, x, t: concat((calls as readonly SigmoidCall[]).map((c) => c.t), f32) }
+      return { ...first, rows, x, t: concat((calls as readonly SigmoidCall[]).map((c) => c.t), float32) }
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { checkCommon, checkIndexLabels, checkInput, checkUnitInterval, type Layout } from './checks.js'
 import type { CommonOptions, IndexLabels, LossInput } from './types.js'
+import { float32, int32 } from '../arrays.js'
 
 export interface Batch {
   readonly layout: Layout
@@ -33,7 +34,7 @@ export function asRows (data: Float32Array, layout: Layout): Float32Array {
   const { frames, classes } = layout
   if (frames === undefined) return data
   const n = layout.rows / frames
-  const out = new Float32Array(data.length)
+  const out = float32(data.length)
   for (let i = 0; i < n; i++) {
     const src = i * classes * frames
     for (let c = 0; c < classes; c++) {
@@ -65,7 +66,7 @@ export function indexRows (labels: IndexLabels, ignoreIndex: number): IndexRows 
     }
   }
   if (keep === undefined) return { target: data, keep, kept }
-  const target = new Int32Array(data.length)
+  const target = int32(data.length)
   for (let i = 0; i < data.length; i++) target[i] = keep[i] === 1 ? (data[i] ?? 0) : 0
   return { target, keep, kept }
 }
@@ -84,7 +85,7 @@ export function softmaxCoefficients (
   rowFactor: (y: number) => number
 ): Float32Array {
   const { rows, classes } = layout
-  const coef = new Float32Array(rows * classes)
+  const coef = float32(rows * classes)
   const uniform = smoothing / classes
   if (index !== undefined) {
     for (let i = 0; i < rows; i++) {
@@ -108,14 +109,14 @@ export function sigmoidTargets (input: LossInput, layout: Layout, index: IndexRo
   const { rows, classes } = layout
   const off = smoothing / 2
   if (index !== undefined) {
-    const t = new Float32Array(rows * classes)
+    const t = float32(rows * classes)
     if (off > 0) t.fill(off)
     for (let i = 0; i < rows; i++) t[i * classes + (index.target[i] ?? 0)] = 1 - off
     return t
   }
   const t = input.labels.data as Float32Array
   if (smoothing === 0) return t
-  const out = new Float32Array(t.length)
+  const out = float32(t.length)
   for (let k = 0; k < t.length; k++) out[k] = (t[k] ?? 0) * (1 - smoothing) + off
   return out
 }
