@@ -10,6 +10,7 @@
  * decoder. So every message a client sees comes from one place. The values it gives are the ones
  * JSON.parse gives, converted to float32 the same way: fast-check compares the two on random bodies.
  */
+import { float32Of, int32Of } from '../arrays.js'
 
 const F32_MAX = 3.4028234663852886e38
 const INT32_MAX = 0x7fffffff
@@ -54,15 +55,21 @@ export class PackedArray {
   }
 }
 
+/**
+ * Where numbers go as they are read, before being copied out as float32 or int32: shared by every
+ * scan (a scan is synchronous), so a small body allocates nothing here; larger ones grow a copy.
+ */
+const SHARED_SCRATCH = new Float64Array(1 << 16)
+
 class Scanner {
   pos = 0
   private count = 0
-  private scratch = new Float64Array(1024)
+  private scratch = SHARED_SCRATCH
   private integers = true
   private finite = true
   private readonly shape: number[] = []
   /** Per depth: 0 not seen yet, 1 holds arrays, 2 holds numbers. */
-  private readonly kinds = new Uint8Array(MAX_RANK)
+  private readonly kinds: number[] = new Array<number>(MAX_RANK).fill(0)
 
   constructor (private readonly bytes: Uint8Array, private readonly text: (start: number, end: number) => string) {}
 
@@ -136,8 +143,8 @@ class Scanner {
     const values = this.scratch.subarray(0, this.count)
     return new PackedArray(
       [...this.shape],
-      new Float32Array(values),
-      this.integers ? new Int32Array(values) : undefined,
+      float32Of(values),
+      this.integers ? int32Of(values) : undefined,
       this.finite,
       () => this.text(start, end)
     )
@@ -154,24 +161,20 @@ class Scanner {
     if (this.kinds[depth] === 0) this.kinds[depth] = kind
     else if (this.kinds[depth] !== kind) return false
     let length = 0
-    for (;;) {
-      if (nested) {
+    if (!nested) {
+      length = this.numbers()
+      if (length < 0) return false
+    } else {
+      for (;;) {
         if (c !== Byte.OpenBracket || !this.level(depth + 1)) return false
-      } else {
-        const next = this.number(this.pos)
-        if (next < 0) return false
-        this.pos = next
-      }
-      length++
-      c = this.ws()
-      if (c === Byte.Comma) {
+        length++
+        c = this.ws()
+        if (c === Byte.CloseBracket) break
+        if (c !== Byte.Comma) return false
         this.pos++
         c = this.ws()
-        continue
       }
-      if (c !== Byte.CloseBracket) return false
       this.pos++
-      break
     }
     const seen = this.shape[depth]
     if (seen === undefined) this.shape[depth] = length
@@ -180,106 +183,127 @@ class Scanner {
   }
 
   /**
-   * One JSON number starting at byte `i`, appended to the scratch values; the index after it, or -1.
+   * The numbers of one innermost array, from its first number to past its ']', appended to the
+   * scratch values; how many, or -1. One loop with everything in locals: a call per number and the
+   * state in fields cost as much as reading the digits.
+   *
    * Significant digits go into two integers of up to 9 digits each (integer arithmetic: a chain of
-   * double multiply-adds per digit was the scanner's bottleneck). Up to 15 digits with a decimal
-   * exponent within ±22 the double is exact (one correctly rounded operation on exact operands:
-   * Clinger's fast path). Up to 18 digits it is approximate, but its float32 rounding is certain
-   * when the whole interval it may be off by rounds to one float32; otherwise, and beyond 18 digits,
-   * the number is re-read with Number().
+   * double multiply-adds per digit was slower). Up to 15 digits with a decimal exponent within ±22
+   * the double is exact (one correctly rounded operation on exact operands: Clinger's fast path). Up
+   * to 18 digits it is approximate, but its float32 rounding is certain when the whole interval it
+   * may be off by rounds to one float32; otherwise, and beyond 18 digits, the number is re-read
+   * with Number().
    */
-  private number (i: number): number {
+  private numbers (): number {
     const b = this.bytes
-    const start = i
-    let c = b[i] ?? 0
-    const negative = c === Byte.Minus
-    if (negative) c = b[++i] ?? 0
-    let hi = 0
-    let lo = 0
-    let nHi = 0
-    let nLo = 0
-    let exponent = 0
-    let integer = true
-    let many = false
-    if (c === Byte.Zero) {
-      c = b[++i] ?? 0
-    } else if (c >= Byte.One && c <= Byte.Nine) {
-      do {
-        if (nHi < 9) {
-          hi = hi * 10 + (c - Byte.Zero)
-          nHi++
-        } else if (nLo < 9) {
-          lo = lo * 10 + (c - Byte.Zero)
-          nLo++
-        } else {
-          many = true
-        }
+    let i = this.pos
+    let scratch = this.scratch
+    let count = this.count
+    let integers = this.integers
+    let finite = this.finite
+    const first = count
+    for (;;) {
+      const start = i
+      let c = b[i] ?? 0
+      const negative = c === Byte.Minus
+      if (negative) c = b[++i] ?? 0
+      let hi = 0
+      let lo = 0
+      let nHi = 0
+      let nLo = 0
+      let exponent = 0
+      let integer = true
+      let many = false
+      if (c === Byte.Zero) {
         c = b[++i] ?? 0
-      } while (c >= Byte.Zero && c <= Byte.Nine)
-    } else {
-      return -1
-    }
-    if (c === Byte.Dot) {
-      integer = false
-      c = b[++i] ?? 0
-      if (c < Byte.Zero || c > Byte.Nine) return -1
-      if (nHi === 0) {
-        while (c === Byte.Zero) {
-          exponent--
+      } else if (c >= Byte.One && c <= Byte.Nine) {
+        do {
+          if (nHi < 9) {
+            hi = hi * 10 + (c - Byte.Zero)
+            nHi++
+          } else if (nLo < 9) {
+            lo = lo * 10 + (c - Byte.Zero)
+            nLo++
+          } else {
+            many = true
+          }
+          c = b[++i] ?? 0
+        } while (c >= Byte.Zero && c <= Byte.Nine)
+      } else {
+        return -1
+      }
+      if (c === Byte.Dot) {
+        integer = false
+        c = b[++i] ?? 0
+        if (c < Byte.Zero || c > Byte.Nine) return -1
+        if (nHi === 0) {
+          while (c === Byte.Zero) {
+            exponent--
+            c = b[++i] ?? 0
+          }
+        }
+        while (c >= Byte.Zero && c <= Byte.Nine) {
+          if (nHi < 9) {
+            hi = hi * 10 + (c - Byte.Zero)
+            nHi++
+            exponent--
+          } else if (nLo < 9) {
+            lo = lo * 10 + (c - Byte.Zero)
+            nLo++
+            exponent--
+          } else {
+            many = true
+          }
           c = b[++i] ?? 0
         }
       }
-      while (c >= Byte.Zero && c <= Byte.Nine) {
-        if (nHi < 9) {
-          hi = hi * 10 + (c - Byte.Zero)
-          nHi++
-          exponent--
-        } else if (nLo < 9) {
-          lo = lo * 10 + (c - Byte.Zero)
-          nLo++
-          exponent--
+      if (c === Byte.LowerE || c === Byte.UpperE) {
+        integer = false
+        c = b[++i] ?? 0
+        const minus = c === Byte.Minus
+        if (minus || c === Byte.Plus) c = b[++i] ?? 0
+        if (c < Byte.Zero || c > Byte.Nine) return -1
+        let e = 0
+        do {
+          if (e < 100000) e = e * 10 + (c - Byte.Zero)
+          c = b[++i] ?? 0
+        } while (c >= Byte.Zero && c <= Byte.Nine)
+        exponent += minus ? -e : e
+      }
+      let v = 0
+      if (hi !== 0) {
+        const w = nLo === 0 ? hi : hi * (POW10[nLo] ?? 1) + lo
+        if (!many && nHi + nLo <= 15 && exponent >= -22 && exponent <= 22) {
+          v = exponent < 0 ? w / (POW10[-exponent] ?? 1) : w * (POW10[exponent] ?? 1)
+        } else if (!many && exponent >= -290 && exponent <= 290) {
+          v = exponent < 0 ? w / (POW10[-exponent] ?? 1) : w * (POW10[exponent] ?? 1)
+          const slack = v * SLACK
+          if (v > 3.4e38 || Math.fround(v - slack) !== Math.fround(v + slack)) v = Math.abs(this.exact(start, i))
         } else {
-          many = true
+          v = Math.abs(this.exact(start, i))
         }
-        c = b[++i] ?? 0
       }
-    }
-    if (c === Byte.LowerE || c === Byte.UpperE) {
-      integer = false
+      if (negative) v = -v
+      if (!(v <= F32_MAX && v >= -F32_MAX)) finite = false
+      if (!integer || v > INT32_MAX || v < -INT32_MAX) integers = false
+      if (count === scratch.length) {
+        const grown = new Float64Array(scratch.length * 2)
+        grown.set(scratch)
+        scratch = grown
+      }
+      scratch[count++] = v
+      while (c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab) c = b[++i] ?? 0
+      if (c === Byte.CloseBracket) break
+      if (c !== Byte.Comma) return -1
       c = b[++i] ?? 0
-      const minus = c === Byte.Minus
-      if (minus || c === Byte.Plus) c = b[++i] ?? 0
-      if (c < Byte.Zero || c > Byte.Nine) return -1
-      let e = 0
-      do {
-        if (e < 100000) e = e * 10 + (c - Byte.Zero)
-        c = b[++i] ?? 0
-      } while (c >= Byte.Zero && c <= Byte.Nine)
-      exponent += minus ? -e : e
+      while (c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab) c = b[++i] ?? 0
     }
-    let v = 0
-    if (hi !== 0) {
-      const w = nLo === 0 ? hi : hi * (POW10[nLo] ?? 1) + lo
-      if (!many && nHi + nLo <= 15 && exponent >= -22 && exponent <= 22) {
-        v = exponent < 0 ? w / (POW10[-exponent] ?? 1) : w * (POW10[exponent] ?? 1)
-      } else if (!many && exponent >= -290 && exponent <= 290) {
-        v = exponent < 0 ? w / (POW10[-exponent] ?? 1) : w * (POW10[exponent] ?? 1)
-        const slack = v * SLACK
-        if (v > 3.4e38 || Math.fround(v - slack) !== Math.fround(v + slack)) v = Math.abs(this.exact(start, i))
-      } else {
-        v = Math.abs(this.exact(start, i))
-      }
-    }
-    if (negative) v = -v
-    if (!(v <= F32_MAX && v >= -F32_MAX)) this.finite = false
-    if (!integer || v > INT32_MAX || v < -INT32_MAX) this.integers = false
-    if (this.count === this.scratch.length) {
-      const grown = new Float64Array(this.scratch.length * 2)
-      grown.set(this.scratch)
-      this.scratch = grown
-    }
-    this.scratch[this.count++] = v
-    return i
+    this.pos = i + 1
+    this.scratch = scratch
+    this.count = count
+    this.integers = integers
+    this.finite = finite
+    return count - first
   }
 
   private exact (start: number, end: number): number {
