@@ -16,13 +16,15 @@ const F32_MAX = 3.4028234663852886e38
 const INT32_MAX = 0x7fffffff
 /** Powers of ten as doubles; exact up to 1e22, correctly rounded beyond. */
 const POW10 = Float64Array.from({ length: 309 }, (_, i) => Number(`1e${i}`))
+/** 10^-i, correctly rounded. */
+const INV_POW10 = Float64Array.from({ length: 309 }, (_, i) => Number(`1e-${i}`))
 /**
- * Half-width of the interval, relative to the value, known to hold the exact decimal when it was
- * computed approximately (up to 18 digits in two exact parts joined by two roundings, one inexact
- * power of ten, one multiplication or division: under 2^-50 of error). Generous on purpose: it only
- * decides when to re-read a number exactly.
+ * Factors that widen an approximate interval for the rounding of computing it: one inexact power of
+ * ten and one multiplication, each within 2^-53 relative. Generous on purpose: they only decide
+ * when to re-read a number exactly.
  */
-const SLACK = 2 ** -44
+const LOWER = 1 - 2 ** -44
+const UPPER = 1 + 2 ** -44
 const MAX_RANK = 3
 
 const enum Byte {
@@ -187,12 +189,17 @@ class Scanner {
    * scratch values; how many, or -1. One loop with everything in locals: a call per number and the
    * state in fields cost as much as reading the digits.
    *
-   * Significant digits go into two integers of up to 9 digits each (integer arithmetic: a chain of
-   * double multiply-adds per digit was slower). Up to 15 digits with a decimal exponent within ±22
-   * the double is exact (one correctly rounded operation on exact operands: Clinger's fast path). Up
-   * to 18 digits it is approximate, but its float32 rounding is certain when the whole interval it
-   * may be off by rounds to one float32; otherwise, and beyond 18 digits, the number is re-read
-   * with Number().
+   * The first 9 significant digits go into an integer; later ones are only counted (float32 needs
+   * fewer, and arithmetic per digit was the scanner's bottleneck). Without later digits and with a
+   * decimal exponent within ±22 the double is exact: one correctly rounded operation on exact
+   * operands, Clinger's fast path. Otherwise the value lies in [hi, hi + 1) · 10^e with hi ≥ 10^8,
+   * an interval of relative width ≤ 1e-8; when the whole interval (widened for the rounding of the
+   * computation) rounds to one float32, that is the float32 of the exact value. Float32 values
+   * written out in full, as clients send them, always pass; the rest are re-read with Number().
+   * Integers past 9 digits are re-read too, so int32 labels are exact.
+   *
+   * Reads never pass the end of the body: scanBody checks that it ends with '}', where every loop
+   * here stops (and a read past the end would slow every read of this loop down).
    */
   private numbers (): number {
     const b = this.bytes
@@ -204,83 +211,75 @@ class Scanner {
     const first = count
     for (;;) {
       const start = i
-      let c = b[i] ?? 0
+      let c = b[i] as number
       const negative = c === Byte.Minus
-      if (negative) c = b[++i] ?? 0
+      if (negative) c = b[++i] as number
       let hi = 0
-      let lo = 0
-      let nHi = 0
-      let nLo = 0
+      let digits = 0
       let exponent = 0
       let integer = true
-      let many = false
       if (c === Byte.Zero) {
-        c = b[++i] ?? 0
+        c = b[++i] as number
       } else if (c >= Byte.One && c <= Byte.Nine) {
         do {
-          if (nHi < 9) {
-            hi = hi * 10 + (c - Byte.Zero)
-            nHi++
-          } else if (nLo < 9) {
-            lo = lo * 10 + (c - Byte.Zero)
-            nLo++
-          } else {
-            many = true
-          }
-          c = b[++i] ?? 0
-        } while (c >= Byte.Zero && c <= Byte.Nine)
+          hi = hi * 10 + (c - Byte.Zero)
+          digits++
+          c = b[++i] as number
+        } while (digits < 9 && c >= Byte.Zero && c <= Byte.Nine)
+        while (c >= Byte.Zero && c <= Byte.Nine) {
+          exponent++
+          c = b[++i] as number
+        }
       } else {
         return -1
       }
+      let truncated = exponent > 0
       if (c === Byte.Dot) {
         integer = false
-        c = b[++i] ?? 0
+        c = b[++i] as number
         if (c < Byte.Zero || c > Byte.Nine) return -1
-        if (nHi === 0) {
+        if (digits === 0) {
           while (c === Byte.Zero) {
             exponent--
-            c = b[++i] ?? 0
+            c = b[++i] as number
           }
         }
-        while (c >= Byte.Zero && c <= Byte.Nine) {
-          if (nHi < 9) {
-            hi = hi * 10 + (c - Byte.Zero)
-            nHi++
-            exponent--
-          } else if (nLo < 9) {
-            lo = lo * 10 + (c - Byte.Zero)
-            nLo++
-            exponent--
-          } else {
-            many = true
-          }
-          c = b[++i] ?? 0
+        while (digits < 9 && c >= Byte.Zero && c <= Byte.Nine) {
+          if (digits > 0 || c !== Byte.Zero) digits++
+          hi = hi * 10 + (c - Byte.Zero)
+          exponent--
+          c = b[++i] as number
+        }
+        if (c >= Byte.Zero && c <= Byte.Nine) {
+          truncated = true
+          do c = b[++i] as number
+          while (c >= Byte.Zero && c <= Byte.Nine)
         }
       }
       if (c === Byte.LowerE || c === Byte.UpperE) {
         integer = false
-        c = b[++i] ?? 0
+        c = b[++i] as number
         const minus = c === Byte.Minus
-        if (minus || c === Byte.Plus) c = b[++i] ?? 0
+        if (minus || c === Byte.Plus) c = b[++i] as number
         if (c < Byte.Zero || c > Byte.Nine) return -1
         let e = 0
         do {
           if (e < 100000) e = e * 10 + (c - Byte.Zero)
-          c = b[++i] ?? 0
+          c = b[++i] as number
         } while (c >= Byte.Zero && c <= Byte.Nine)
         exponent += minus ? -e : e
       }
       let v = 0
       if (hi !== 0) {
-        const w = nLo === 0 ? hi : hi * (POW10[nLo] ?? 1) + lo
-        if (!many && nHi + nLo <= 15 && exponent >= -22 && exponent <= 22) {
-          v = exponent < 0 ? w / (POW10[-exponent] ?? 1) : w * (POW10[exponent] ?? 1)
-        } else if (!many && exponent >= -290 && exponent <= 290) {
-          v = exponent < 0 ? w / (POW10[-exponent] ?? 1) : w * (POW10[exponent] ?? 1)
-          const slack = v * SLACK
-          if (v > 3.4e38 || Math.fround(v - slack) !== Math.fround(v + slack)) v = Math.abs(this.exact(start, i))
+        if (!truncated && exponent >= -22 && exponent <= 22) {
+          v = exponent < 0 ? hi / (POW10[-exponent] as number) : hi * (POW10[exponent] as number)
+        } else if (!(truncated && integer) && exponent >= -290 && exponent <= 290) {
+          const scale = exponent < 0 ? INV_POW10[-exponent] as number : POW10[exponent] as number
+          v = hi * scale
+          const top = truncated ? (hi + 1) * scale : v
+          if (top > 3.4e38 || Math.fround(v * LOWER) !== Math.fround(top * UPPER)) v = this.exact(start, i)
         } else {
-          v = Math.abs(this.exact(start, i))
+          v = this.exact(start, i)
         }
       }
       if (negative) v = -v
@@ -292,11 +291,11 @@ class Scanner {
         scratch = grown
       }
       scratch[count++] = v
-      while (c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab) c = b[++i] ?? 0
+      while (c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab) c = b[++i] as number
       if (c === Byte.CloseBracket) break
       if (c !== Byte.Comma) return -1
-      c = b[++i] ?? 0
-      while (c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab) c = b[++i] ?? 0
+      c = b[++i] as number
+      while (c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab) c = b[++i] as number
     }
     this.pos = i + 1
     this.scratch = scratch
@@ -306,8 +305,9 @@ class Scanner {
     return count - first
   }
 
+  /** The magnitude of the number in bytes [start, end), read exactly. */
   private exact (start: number, end: number): number {
-    return Number(this.text(start, end))
+    return Math.abs(Number(this.text(start, end)))
   }
 }
 
@@ -317,16 +317,17 @@ class Scanner {
  * apply, including for every invalid body and every forbidden key.
  */
 export function scanBody (bytes: Buffer, packed: ReadonlySet<string>): Record<string, unknown> | undefined {
+  // The body must end with '}' (then whitespace): the number loops rely on it to stop in bounds.
+  let last = bytes.length
+  while (last > 0 && isSpace(bytes[last - 1] as number)) last--
+  if (last === 0 || bytes[last - 1] !== Byte.CloseBrace) return undefined
   const text = (start: number, end: number): string => bytes.toString('latin1', start, end)
   const s = new Scanner(bytes, text)
   if (s.ws() !== Byte.OpenBrace) return undefined
   s.pos++
   const body: Record<string, unknown> = {}
   let c = s.ws()
-  if (c === Byte.CloseBrace) {
-    s.pos++
-    return s.ws() === 0 && s.pos === bytes.length ? body : undefined
-  }
+  if (c === Byte.CloseBrace) return s.pos + 1 === last ? body : undefined
   for (;;) {
     if (c !== Byte.Quote) return undefined
     s.pos++
@@ -358,8 +359,10 @@ export function scanBody (bytes: Buffer, packed: ReadonlySet<string>): Record<st
     if (c !== Byte.Comma) return undefined
     c = s.ws()
   }
-  return s.ws() === 0 && s.pos === bytes.length ? body : undefined
+  return s.pos === last ? body : undefined
 }
+
+const isSpace = (c: number): boolean => c === Byte.Space || c === Byte.Newline || c === Byte.Return || c === Byte.Tab
 
 function hasForbiddenKey (value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
