@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { combine, load, type Measurement } from './load.js'
 import { formatSummary, summarise, type CpuProfile } from './profile.js'
@@ -103,6 +104,8 @@ if (!fromSource && !existsSync(join(ROOT, 'dist/server.js'))) {
 }
 
 const MEMORY_SCENARIOS = ['focal-64x10', 'ce-64x10', 'focal-sigmoid-64x80']
+/** After the full GC a memory reading asks for (bench/gc-signal.cjs), before reading RSS again. */
+const GC_WAIT_MS = 500
 
 const logDir = mkdtempSync(join(os.tmpdir(), 'loss-bench-'))
 let keepLogs = values['keep-logs']
@@ -259,7 +262,7 @@ async function memory ([first, total]: readonly number[]): Promise<MemoryResult 
   // Readings every `first` requests when that makes at most 20, to tell a trend from GC noise.
   const steps = total % first === 0 && total / first <= 20 ? Array.from({ length: total / first }, (_, i) => (i + 1) * first) : [first, total]
   progress(`memory: a fresh service, WORKERS=1; readings after ${steps.join(', ')} requests of ${small.map((s) => s.id).join(', ')}`)
-  const service = await startServer('service', 1)
+  const service = await startServer('service', 1, ['--expose-gc', '--require', join(ROOT, 'bench', 'gc-signal.cjs')])
   try {
     const mix = { connections: 16, requests }
     const points: MemoryPoint[] = []
@@ -272,7 +275,10 @@ async function memory ([first, total]: readonly number[]): Promise<MemoryResult 
       errors += m.errors + m.timeouts + m.non2xx
       seconds += m.seconds
       await settle(service)
-      points.push({ requests: step, rssMiB: rssMiB(service.pid), ...await metrics(service) })
+      const raw = rssMiB(service.pid)
+      process.kill(service.pid, 'SIGUSR2')
+      await sleep(GC_WAIT_MS)
+      points.push({ requests: step, rssMiB: raw, rssAfterGcMiB: rssMiB(service.pid), ...await metrics(service) })
     }
     return { scenarios: small.map((s) => s.id), points, errors, rps: total / seconds }
   } finally {
