@@ -5,7 +5,7 @@
 import { InvalidInputError } from '../errors.js'
 import { checkInput } from './checks.js'
 import { asRows } from './prepare.js'
-import type { Activation, CommonOptions, FocalOptions, LossInput, LossResult } from './types.js'
+import { focalOptionsOf, type Activation, type CommonOptions, type FocalOptions, type LossInput, type LossResult } from './types.js'
 
 export interface ClassTotals {
   readonly class: number
@@ -128,5 +128,5 @@ export function classBalancedWeights (counts: readonly number[], beta: number, c
  * per-class multiplier with alpha off.
  */
 export function classBalancedFocal (common: CommonOptions, gamma: number, weights: Float32Array): FocalOptions {
-  return common.activation === 'sigmoid' ? { ...common, gamma, alpha: null, weight: weights } : { ...common, gamma, alpha: weights }
+  return common.activation === 'sigmoid' ? focalOptionsOf(common, gamma, null, weights) : focalOptionsOf(common, gamma, weights)
 }

@@ -165,11 +165,17 @@ function sigmoid (call: SigmoidCall): tf.Tensor[] {
   })
 }
 
+/*
+ * Calls are written out field by field, not as `{ ...call, heads }`: on Node 20's V8 an object
+ * spread followed by new properties costs microseconds (see losses/types.ts).
+ */
+
 /** One call computing the heads of both calls, which must share their inputs (`/loss/compare`). */
 export function withHeadsOf (a: KernelCall, b: KernelCall): KernelCall {
-  if (a.kind === 'sigmoid' && b.kind === 'sigmoid') return { ...a, heads: [...a.heads, ...b.heads] }
-  if (a.kind === 'softmax-index' && b.kind === 'softmax-index') return { ...a, heads: [...a.heads, ...b.heads] }
-  if (a.kind === 'softmax-dense' && b.kind === 'softmax-dense') return { ...a, heads: [...a.heads, ...b.heads] }
+  const { rows, classes, x } = a
+  if (a.kind === 'sigmoid' && b.kind === 'sigmoid') return { kind: 'sigmoid', rows, classes, x, t: a.t, heads: a.heads.concat(b.heads) }
+  if (a.kind === 'softmax-index' && b.kind === 'softmax-index') return { kind: 'softmax-index', rows, classes, x, target: a.target, heads: a.heads.concat(b.heads) }
+  if (a.kind === 'softmax-dense' && b.kind === 'softmax-dense') return { kind: 'softmax-dense', rows, classes, x, heads: a.heads.concat(b.heads) }
   throw new Error(`cannot combine a ${a.kind} call with a ${b.kind} call`)
 }
 
@@ -228,29 +234,19 @@ export function merge (calls: readonly KernelCall[]): KernelCall {
   if (first === undefined) throw new Error('merge needs at least one call')
   if (calls.length === 1) return first
   const rows = calls.reduce((n, c) => n + c.rows, 0)
+  const { classes } = first
   const x = concat(calls.map((c) => c.x), float32)
+  const softmaxHeads = (same: ReadonlyArray<SoftmaxIndexCall | SoftmaxDenseCall>, heads: readonly SoftmaxHead[]): SoftmaxHead[] =>
+    heads.map((h, i) => ({ gamma: h.gamma, coef: concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32) }))
   switch (first.kind) {
     case 'softmax-index': {
       const same = calls as readonly SoftmaxIndexCall[]
-      return {
-        ...first,
-        rows,
-        x,
-        target: concat(same.map((c) => c.target), int32),
-        heads: first.heads.map((h, i) => ({ ...h, coef: concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32) }))
-      }
+      return { kind: 'softmax-index', rows, classes, x, target: concat(same.map((c) => c.target), int32), heads: softmaxHeads(same, first.heads) }
     }
-    case 'softmax-dense': {
-      const same = calls as readonly SoftmaxDenseCall[]
-      return {
-        ...first,
-        rows,
-        x,
-        heads: first.heads.map((h, i) => ({ ...h, coef: concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32) }))
-      }
-    }
+    case 'softmax-dense':
+      return { kind: 'softmax-dense', rows, classes, x, heads: softmaxHeads(calls as readonly SoftmaxDenseCall[], first.heads) }
     case 'sigmoid':
-      return { ...first, rows, x, t: concat((calls as readonly SigmoidCall[]).map((c) => c.t), float32) }
+      return { kind: 'sigmoid', rows, classes, x, t: concat((calls as readonly SigmoidCall[]).map((c) => c.t), float32), heads: first.heads }
   }
 }
 

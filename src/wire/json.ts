@@ -6,7 +6,7 @@ import { InvalidInputError } from '../errors.js'
 import { PackedArray } from './json-scan.js'
 import { DEFAULTS, type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
 import {
-  classBalancedFocal, classBalancedWeights, hardest, perClass,
+  classBalancedFocal, classBalancedWeights, crossEntropyOptionsOf, focalOptionsOf, hardest, perClass,
   type Activation, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type Labels, type LossInput, type LossResult
 } from '../losses/index.js'
 
@@ -178,7 +178,7 @@ export function classWeights (body: Pick<CompareBody, 'classBalance'> & { readon
 }
 
 export function crossEntropyOptions (body: CrossEntropyBody, balanced?: Float32Array): CrossEntropyOptions {
-  return { ...commonOptions(body), weight: balanced ?? decodeVector('weight', body.weight), posWeight: decodeVector('posWeight', body.posWeight) }
+  return crossEntropyOptionsOf(commonOptions(body), balanced ?? decodeVector('weight', body.weight), decodeVector('posWeight', body.posWeight))
 }
 
 export function focalOptions (body: FocalBody, balanced?: Float32Array): FocalOptions {
@@ -186,7 +186,7 @@ export function focalOptions (body: FocalBody, balanced?: Float32Array): FocalOp
   const gamma = body.gamma ?? DEFAULTS.gamma
   if (balanced !== undefined) return classBalancedFocal(common, gamma, balanced)
   const alpha = body.alpha === undefined ? DEFAULTS.alpha : Array.isArray(body.alpha) ? decodeVector('alpha', body.alpha) ?? null : body.alpha
-  return { ...common, gamma, alpha }
+  return focalOptionsOf(common, gamma, alpha)
 }
 
 /** A flat typed array as nested arrays of `shape`. */

@@ -9,7 +9,7 @@ import { at, InvalidInputError } from '../errors.js'
 import { DEFAULTS } from '../schemas/loss.js'
 import type { InferRequest, ModelMetadata, Parameters, ResponseOutput, TensorMetadata } from '../schemas/v2.js'
 import {
-  classBalancedFocal, hardest, perClass,
+  classBalancedFocal, crossEntropyOptionsOf, focalOptionsOf, hardest, perClass,
   type ClassTotals, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type HardRow, type Labels, type LossInput, type LossResult
 } from '../losses/index.js'
 import { classWeights, type Analysis } from './json.js'
@@ -467,7 +467,7 @@ function focalOptions (common: CommonOptions, parameters: Parameters, alphaRaw: 
   if (alphaVector !== undefined && parameters.alpha !== undefined) fail('alpha is given both as an input and as parameters.alpha; send one')
   // Parameters cannot be null: torchvision's own "no balancing" value, -1, stands for it.
   const alphaScalar = numberParam(parameters, 'alpha', DEFAULTS.alpha)
-  return { ...common, gamma, alpha: alphaVector ?? (alphaScalar === -1 ? null : alphaScalar) }
+  return focalOptionsOf(common, gamma, alphaVector ?? (alphaScalar === -1 ? null : alphaScalar))
 }
 
 /**
@@ -506,7 +506,7 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
     labelSmoothing: numberParam(parameters, 'label_smoothing', DEFAULTS.labelSmoothing)
   }
   const analysis: Analysis = { input, activation: common.activation, ignoreIndex: common.ignoreIndex, breakdown, hardest: k, classWeights: balanced }
-  const ce = (): CrossEntropyOptions => ({ ...common, weight: balanced ?? readVector(raw.get('weight')), posWeight: readVector(raw.get('pos_weight')) })
+  const ce = (): CrossEntropyOptions => crossEntropyOptionsOf(common, balanced ?? readVector(raw.get('weight')), readVector(raw.get('pos_weight')))
   switch (model) {
     case 'ce':
       return { model, input, analysis, outputs, options: ce() }
