@@ -142,7 +142,9 @@ async function probe (server: Server, request: Request): Promise<{ status: numbe
 
 /**
  * The floor and the service on one scenario: each warmed up, then measured in alternating rounds so
- * that both see the same background load on a shared machine.
+ * that both see the same background load on a shared machine. Which one goes first alternates too
+ * (floor-service, service-floor, ...), so a machine that speeds up or slows down during the
+ * measurement favours neither.
  */
 async function measurePair (floor: Server, service: Server, scenario: Scenario): Promise<{ floor: Measurement, service: Measurement }> {
   progress(`  w${service.workers} ${scenario.id}: warmup ${warmup}s each, then ${rounds} x ${(duration / rounds).toFixed(2)}s floor/service rounds`)
@@ -152,11 +154,18 @@ async function measurePair (floor: Server, service: Server, scenario: Scenario):
   const f: Measurement[] = []
   const s: Measurement[] = []
   await settle(service)
+  const round = async (server: Server, into: Measurement[]): Promise<void> => {
+    into.push(await load(server, scenario, { duration: duration / rounds }))
+    await settle(server)
+  }
   for (let r = 0; r < rounds; r++) {
-    f.push(await load(floor, scenario, { duration: duration / rounds }))
-    await settle(floor)
-    s.push(await load(service, scenario, { duration: duration / rounds }))
-    await settle(service)
+    if (r % 2 === 0) {
+      await round(floor, f)
+      await round(service, s)
+    } else {
+      await round(service, s)
+      await round(floor, f)
+    }
   }
   return { floor: combine(f), service: combine(s) }
 }
