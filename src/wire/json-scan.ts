@@ -102,7 +102,7 @@ class Scanner {
    * The end of the JSON value at `pos`, found by matching brackets and strings without parsing it
    * (JSON.parse then reads just that slice); -1 when the bytes end first.
    */
-  skip (): number {
+  valueEnd (): number {
     const b = this.bytes
     let i = this.pos
     let depth = 0
@@ -143,12 +143,14 @@ class Scanner {
     }
     const end = this.pos
     const values = this.scratch.subarray(0, this.count)
+    // The array's text for error messages, without holding on to this scanner and its scratch.
+    const text = this.text
     return new PackedArray(
       [...this.shape],
       float32Of(values),
       this.integers ? int32Of(values) : undefined,
       this.finite,
-      () => this.text(start, end)
+      () => text(start, end)
     )
   }
 
@@ -341,7 +343,7 @@ export function scanBody (bytes: Buffer, packed: ReadonlySet<string>): Record<st
       body[key] = array
     } else {
       const start = s.pos
-      const end = s.skip()
+      const end = s.valueEnd()
       if (end <= start) return undefined
       let value: unknown
       try {
