@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../bench/servers.js'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, engineFor, serverOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -56,17 +57,6 @@ export async function buildLogged (env: NodeJS.ProcessEnv = {}): Promise<Logged>
   await app.ready()
   const text = (): string => chunks.join('')
   return { app, text, lines: () => text().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>) }
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
 }
 
 export interface Server {
