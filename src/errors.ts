@@ -1,7 +1,37 @@
 /**
- * Errors that carry their HTTP status. The error handler maps them; anything else is a 500 whose
- * internals are hidden from the client.
+ * Errors of the core say what is wrong and where, in the caller's names, and carry no HTTP status:
+ * plugins/errors.ts maps each kind to its status at the edge (JSON API, V2, later gRPC). Only the
+ * transports' own failures (a body over the limit, an unsupported encoding) are `HttpError`s.
  */
+export class DomainError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** The request is malformed or its values break a documented constraint. */
+export class InvalidInputError extends DomainError {}
+
+/** The input is well formed, but its result does not fit in float32. */
+export class UnrepresentableError extends DomainError {}
+
+/** What the request names does not exist (a model, a run, a batch). */
+export class NotFoundError extends DomainError {}
+
+/** The request contradicts the state it acts on (a closed run, a batch id reused with another body). */
+export class ConflictError extends DomainError {}
+
+/** The service cannot take the request now; the client may retry. */
+export class UnavailableError extends DomainError {
+  readonly retryAfterSeconds: number
+  constructor (message: string, retryAfterSeconds = 1) {
+    super(message)
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+/** A failure of the transport itself, with the status it answers. */
 export class HttpError extends Error {
   readonly statusCode: number
   constructor (statusCode: number, message: string) {
@@ -11,27 +41,9 @@ export class HttpError extends Error {
   }
 }
 
-/** The request is malformed or its values break a documented constraint (400). */
-export class InvalidInputError extends HttpError {
-  constructor (message: string) {
-    super(400, message)
-  }
-}
-
-/** The input is well formed, but its result does not fit in float32 (422). */
-export class UnrepresentableError extends HttpError {
-  constructor (message: string) {
-    super(422, message)
-  }
-}
-
-/** The service cannot take the request now; the client may retry (503). */
-export class UnavailableError extends HttpError {
-  readonly retryAfterSeconds: number
-  constructor (message: string, retryAfterSeconds = 1) {
-    super(503, message)
-    this.retryAfterSeconds = retryAfterSeconds
-  }
+/** Throws an InvalidInputError; a declared function, so that TypeScript narrows after a call. */
+export function invalid (message: string): never {
+  throw new InvalidInputError(message)
 }
 
 /** `labels[3][7]` for flat index 31 of a [N, 10] array named `labels`. */

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyError } from 'fastify'
-import { UnavailableError } from '../errors.js'
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError, UnrepresentableError } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -10,13 +10,24 @@ declare module 'fastify' {
   }
 }
 
+/** The status of an error: the core's kinds by class, the transport's and Fastify's by their own code. */
+export function statusOf (err: Error & { statusCode?: unknown }): number {
+  if (err instanceof InvalidInputError) return 400
+  if (err instanceof NotFoundError) return 404
+  if (err instanceof ConflictError) return 409
+  if (err instanceof UnrepresentableError) return 422
+  if (err instanceof UnavailableError) return 503
+  const code = err.statusCode
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500
+}
+
 /**
  * One error handler for every route: client errors are answered with their message, logged at
  * info; anything else is a 500 whose internals stay in the log.
  */
 export default fp(async (app) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    const status = statusOf(err)
     if (status >= 500 && !(err instanceof UnavailableError)) {
       request.log.error({ err }, 'request failed')
     } else {
