@@ -40,6 +40,8 @@ RUN --mount=type=secret,id=ca_bundle \
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY routes ./routes
+COPY schemas ./schemas
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/.cache
@@ -50,6 +52,8 @@ RUN npm run build \
 FROM deps AS bench
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY routes ./routes
+COPY schemas ./schemas
 COPY bench ./bench
 ENV BENCH_TARGET=http://loss:8080
 CMD ["npm", "run", "bench", "--", "--target", "http://loss:8080"]
@@ -92,4 +96,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "-s", "--"]
-CMD ["node", "dist/server.js"]
+CMD ["node", "dist/src/server.js"]

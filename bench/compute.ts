@@ -18,9 +18,9 @@ import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossResult, 
 import { execute } from '../src/losses/kernels.js'
 import { crossEntropyOptions, decodeInput, focalOptions } from '../src/wire/json.js'
 import { scanBody } from '../src/wire/json-scan.js'
-import { decodedKeys } from '../src/schemas/validator.js'
-import { FocalBody as FocalBodySchema } from '../src/schemas/loss.js'
-import type { CrossEntropyBody, FocalBody } from '../src/schemas/loss.js'
+import { decodedKeys } from '../src/plugins/validator.js'
+import { FocalBody as FocalBodySchema } from '../schemas/loss.js'
+import type { CrossEntropyBody, FocalBody } from '../schemas/loss.js'
 import { jsonBody, sigmoidBatch, softmaxBatch } from './bodies.js'
 import { align } from './report.js'
 

@@ -98,8 +98,8 @@ const serviceEnv: Record<string, string> = {}
 if (values.backend !== undefined) serviceEnv.TFJS_BACKEND = values.backend
 if (values['log-level'] !== undefined) serviceEnv.LOG_LEVEL = values['log-level']
 
-if (!fromSource && !existsSync(join(ROOT, 'dist/server.js'))) {
-  process.stderr.write('dist/server.js is missing: `npm run bench` builds it first; or pass --source\n')
+if (!fromSource && !existsSync(join(ROOT, 'dist/src/server.js'))) {
+  process.stderr.write('dist/src/server.js is missing: `npm run bench` builds it first; or pass --source\n')
   process.exit(2)
 }
 
@@ -184,7 +184,7 @@ function meta (backend: string | undefined): Record<string, unknown> {
     autocannon: version('autocannon'),
     cpus: `${cores} x ${os.cpus()[0]?.model ?? '?'}`,
     backend: backend ?? 'unknown',
-    service: fromSource ? 'src/server.ts via tsx' : 'dist/server.js',
+    service: fromSource ? 'src/server.ts via tsx' : 'dist/src/server.js',
     duration,
     warmup,
     rounds

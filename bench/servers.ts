@@ -16,7 +16,7 @@ export type ServerKind = 'service' | 'floor'
 export interface ServerOptions {
   readonly kind: ServerKind
   readonly workers: number
-  /** Run src/server.ts through tsx instead of the built dist/server.js. */
+  /** Run src/server.ts through tsx instead of the built dist/src/server.js. */
   readonly fromSource: boolean
   readonly logFile: string
   readonly env?: Record<string, string>
@@ -54,7 +54,7 @@ export async function freePort (): Promise<number> {
 
 function entry (kind: ServerKind, fromSource: boolean): string[] {
   if (kind === 'floor') return ['--import', 'tsx', join(ROOT, 'bench/floor.ts')]
-  return fromSource ? ['--import', 'tsx', join(ROOT, 'src/server.ts')] : [join(ROOT, 'dist/server.js')]
+  return fromSource ? ['--import', 'tsx', join(ROOT, 'src/server.ts')] : [join(ROOT, 'dist/src/server.js')]
 }
 
 /** One GET on a fresh connection, so that in cluster mode successive probes reach different workers. */

@@ -15,11 +15,11 @@ import jsonBody from './plugins/json-body.js'
 import ops from './plugins/ops.js'
 import { timeoutOptions } from './plugins/overload.js'
 import requestLog from './plugins/request-log.js'
-import healthRoutes from './routes/health.js'
-import lossRoutes from './routes/loss.js'
-import pageRoutes from './routes/page.js'
-import v2Routes from './routes/v2.js'
-import { validatorCompiler } from './schemas/validator.js'
+import healthRoutes from '../routes/health.js'
+import lossRoutes from '../routes/loss.js'
+import pageRoutes from '../routes/page.js'
+import v2Routes from '../routes/v2.js'
+import { validatorCompiler } from './plugins/validator.js'
 
 const SAFE_ID = /^[\w.:-]{1,128}$/
 

@@ -1,6 +1,6 @@
 /* global ResizeObserver, devicePixelRatio */
 /**
- * The page's charts, on uPlot (served from the service, see src/routes/page.ts). Each chart follows
+ * The page's charts, on uPlot (served from the service, see routes/page.ts). Each chart follows
  * its container's width; `draw` replaces the whole chart, which at these sizes costs a few ms and
  * keeps series, scales and legend in step with the data.
  */

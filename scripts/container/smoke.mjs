@@ -227,7 +227,7 @@ async function main () {
     if (!user || /^(0|root)(:|$)/.test(user)) problems.push(`User=${JSON.stringify(user)}`)
     if (!cfg.Healthcheck?.Test?.length) problems.push('no HEALTHCHECK (built without --format docker?)')
     if (!(cfg.Entrypoint ?? []).some((e) => /tini/.test(e))) problems.push(`Entrypoint=${JSON.stringify(cfg.Entrypoint)}`)
-    if (JSON.stringify(cfg.Cmd) !== '["node","dist/server.js"]') problems.push(`Cmd=${JSON.stringify(cfg.Cmd)}`)
+    if (JSON.stringify(cfg.Cmd) !== '["node","dist/src/server.js"]') problems.push(`Cmd=${JSON.stringify(cfg.Cmd)}`)
     if (!(cfg.Env ?? []).includes('HOST=0.0.0.0')) problems.push('HOST is not 0.0.0.0')
     if (problems.length) throw new Error(problems.join('; '))
     return `User=${user} Entrypoint=${cfg.Entrypoint.join(' ')} Cmd=${cfg.Cmd.join(' ')}`

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidInputError } from '../errors.js'
-import { decodedKeys } from '../schemas/validator.js'
+import { decodedKeys } from './validator.js'
 import { FORBIDDEN_KEYS, scanBody } from '../wire/json-scan.js'
 
 /**

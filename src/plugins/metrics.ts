@@ -10,7 +10,6 @@
  * @see https://github.com/siimon/prom-client#usage-with-nodejss-cluster-module
  */
 import cluster from 'node:cluster'
-import { readFileSync } from 'node:fs'
 import { Type } from '@sinclair/typebox'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -19,7 +18,8 @@ import fp from 'fastify-plugin'
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client'
 import { UnavailableError } from '../errors.js'
 import type { Plan } from '../losses/index.js'
-import { ErrorReply } from '../schemas/common.js'
+import { ErrorReply } from '../../schemas/common.js'
+import { pkg } from '../meta.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,8 +27,6 @@ declare module 'fastify' {
     metrics: Registry
   }
 }
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 const ASK = 'loss-service:metrics?'
 const ANSWER = 'loss-service:metrics'

@@ -8,15 +8,13 @@
  * the bearer-token requirement and its 401 when API_TOKEN is set, Retry-After on 503s, and an
  * example for every request body and response that lacks one, built from the fields' examples.
  */
-import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
-import { ErrorReply } from '../schemas/common.js'
+import { ErrorReply } from '../../schemas/common.js'
 import { isCompute, isHealth } from './surface.js'
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string, version: string, description: string }
+import { pkg } from '../meta.js'
 
 type Schema = Record<string, any>
 

@@ -4,7 +4,8 @@
  */
 import { InvalidInputError } from '../errors.js'
 import { PackedArray } from './json-scan.js'
-import { DEFAULTS, type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../schemas/loss.js'
+import { DEFAULTS } from '../losses/defaults.js'
+import { type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../../schemas/loss.js'
 import {
   classBalancedFocal, classBalancedWeights, crossEntropyOptionsOf, focalOptionsOf, hardest, perClass,
   type Activation, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type Labels, type LossInput, type LossResult

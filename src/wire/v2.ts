@@ -6,8 +6,8 @@
  * from the same functions the JSON API calls.
  */
 import { at, InvalidInputError } from '../errors.js'
-import { DEFAULTS } from '../schemas/loss.js'
-import type { InferRequest, ModelMetadata, Parameters, ResponseOutput, TensorMetadata } from '../schemas/v2.js'
+import { DEFAULTS } from '../losses/defaults.js'
+import type { InferRequest, ModelMetadata, Parameters, ResponseOutput, TensorMetadata } from '../../schemas/v2.js'
 import {
   classBalancedFocal, crossEntropyOptionsOf, focalOptionsOf, hardest, perClass,
   type ClassTotals, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type HardRow, type Labels, type LossInput, type LossResult

@@ -10,18 +10,18 @@
  *
  * @see https://github.com/kserve/kserve/blob/master/docs/predict-api/v2/required_api.md
  */
-import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { HttpError } from '../errors.js'
-import { planCompare, planCrossEntropy, planFocal, type Comparison, type LossResult } from '../losses/index.js'
+import { HttpError } from '../src/errors.js'
+import { planCompare, planCrossEntropy, planFocal, type Comparison, type LossResult } from '../src/losses/index.js'
 import {
   InferRequest, InferResponse, ModelMetadata, ModelParams, ModelReady, ServerLive, ServerMetadata, ServerReady, v2ErrorResponses
 } from '../schemas/v2.js'
-import { decodeInfer, encodeOutputs, inV2Names, isModel, MODELS, modelMetadata, VERSION, type Decoded, type ModelName } from '../wire/v2.js'
-import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../wire/v2-binary.js'
-import { readBody } from '../wire/v2-body.js'
+import { decodeInfer, encodeOutputs, inV2Names, isModel, MODELS, modelMetadata, VERSION, type Decoded, type ModelName } from '../src/wire/v2.js'
+import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../src/wire/v2-binary.js'
+import { readBody } from '../src/wire/v2-body.js'
+import { pkg } from '../src/meta.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,8 +29,6 @@ declare module 'fastify' {
     v2Frame: FrameInfo | undefined
   }
 }
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string, version: string }
 
 const MODEL_PATHS = ['/v2/models/:model', '/v2/models/:model/versions/:version'] as const
 const config = { errorFormat: 'v2' } as const

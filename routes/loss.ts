@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { planCompare, planCrossEntropy, planFocal, type LossInput } from '../losses/index.js'
+import { planCompare, planCrossEntropy, planFocal, type LossInput } from '../src/losses/index.js'
 import { errorResponses } from '../schemas/common.js'
 import { CompareBody, CompareReply, CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
-import { analysisOf, classWeights, crossEntropyOptions, decodeInput, encodeComparison, encodeResult, focalOptions } from '../wire/json.js'
+import { analysisOf, classWeights, crossEntropyOptions, decodeInput, encodeComparison, encodeResult, focalOptions } from '../src/wire/json.js'
 
 /** The batch of a body, its class-balanced weights if asked for; notes the shape for the log line. */
 function decode (request: FastifyRequest, body: CompareBody): { input: LossInput, balanced: Float32Array | undefined } {

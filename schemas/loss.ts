@@ -1,15 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { DEFAULTS } from '../src/losses/defaults.js'
 import { Decoded } from './common.js'
-
-/** Defaults of the optional fields; the decoder reads them from here too. */
-export const DEFAULTS = {
-  activation: 'softmax',
-  reduction: 'mean',
-  ignoreIndex: -100,
-  labelSmoothing: 0,
-  gamma: 2,
-  alpha: 0.25
-} as const
 
 const Num = Type.Number()
 const Vector = (description: string) => Type.Array(Type.Number({ minimum: 0 }), { minItems: 1, description })

@@ -7,14 +7,15 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+
 import fastifyStatic from '@fastify/static'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HttpError } from '../errors.js'
+import { HttpError } from '../src/errors.js'
 import { ErrorReply } from '../schemas/common.js'
+import { ROOT } from '../src/meta.js'
 
-const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url))
+const PUBLIC = join(ROOT, 'public')
 const UPLOT = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist')
 
 const CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

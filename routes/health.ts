@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string, version: string }
+import { pkg } from '../src/meta.js'
 
 const Status = Type.Object({ status: Type.String() })
 
