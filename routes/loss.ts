@@ -1,19 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
-import { planCompare, planCrossEntropy, planFocal, type LossInput } from '../src/losses/index.js'
+import type { ScoreResult } from '../src/dataplane/index.js'
+import { scoreRequest, type JsonModel } from '../src/wire/json/request.js'
+import { encodeComparison, encodeResult } from '../src/wire/json/reply.js'
 import { errorResponses } from '../schemas/common.js'
 import { CompareBody, CompareReply, CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
-import { analysisOf, classWeights, crossEntropyOptions, decodeInput, encodeComparison, encodeResult, focalOptions } from '../src/wire/json.js'
-
-/** The batch of a body, its class-balanced weights if asked for; notes the shape for the log line. */
-function decode (request: FastifyRequest, body: CompareBody): { input: LossInput, balanced: Float32Array | undefined } {
-  const input = decodeInput(body)
-  request.batchShape = input.shape
-  return { input, balanced: classWeights(body, input.shape) }
-}
 
 /** POST /loss/ce, /loss/focal and /loss/compare: decode, score, shape the reply. */
 const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** The body as the dataplane's request, scored; notes the batch's shape for the log line. */
+  async function score (request: FastifyRequest, model: JsonModel, body: CompareBody): Promise<ScoreResult> {
+    const decoded = scoreRequest(model, body)
+    request.batchShape = decoded.input.shape
+    return await app.dataplane.score(decoded)
+  }
+
   app.post('/loss/ce', {
     schema: {
       tags: ['loss'],
@@ -24,9 +25,7 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: LossReply, ...errorResponses }
     }
   }, async (request) => {
-    const { input, balanced } = decode(request, request.body)
-    const result = await app.engine.score(planCrossEntropy(input, crossEntropyOptions(request.body, balanced)))
-    return encodeResult(result, analysisOf(request.body, input, balanced))
+    return encodeResult(await score(request, 'ce', request.body))
   })
 
   app.post('/loss/focal', {
@@ -39,9 +38,7 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: LossReply, ...errorResponses }
     }
   }, async (request) => {
-    const { input, balanced } = decode(request, request.body)
-    const result = await app.engine.score(planFocal(input, focalOptions(request.body, balanced)))
-    return encodeResult(result, analysisOf(request.body, input, balanced))
+    return encodeResult(await score(request, 'focal', request.body))
   })
 
   app.post('/loss/compare', {
@@ -54,9 +51,7 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: CompareReply, ...errorResponses }
     }
   }, async (request) => {
-    const { input, balanced } = decode(request, request.body)
-    const comparison = await app.engine.score(planCompare(input, crossEntropyOptions(request.body, balanced), focalOptions(request.body, balanced)))
-    return encodeComparison(comparison, analysisOf(request.body, input, balanced))
+    return encodeComparison(await score(request, 'compare', request.body))
   })
 }
 

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { HttpError } from '../src/errors.js'
+import { NotFoundError } from '../src/errors.js'
 import { ErrorReply } from '../schemas/common.js'
 import { ROOT } from '../src/meta.js'
 
@@ -63,7 +63,7 @@ const pageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const folder = folders.get(request.params.file)
-    if (folder === undefined) throw new HttpError(404, `the page has no asset named ${JSON.stringify(request.params.file)}`)
+    if (folder === undefined) throw new NotFoundError(`the page has no asset named ${JSON.stringify(request.params.file)}`)
     reply.header('x-content-type-options', 'nosniff')
     return reply.sendFile(request.params.file, folder)
   })

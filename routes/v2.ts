@@ -13,14 +13,15 @@
 import type { IncomingMessage } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { HttpError } from '../src/errors.js'
-import { planCompare, planCrossEntropy, planFocal, type Comparison, type LossResult } from '../src/losses/index.js'
+import { NotFoundError } from '../src/errors.js'
 import {
   InferRequest, InferResponse, ModelMetadata, ModelParams, ModelReady, ServerLive, ServerMetadata, ServerReady, v2ErrorResponses
 } from '../schemas/v2.js'
-import { decodeInfer, encodeOutputs, inV2Names, isModel, MODELS, modelMetadata, VERSION, type Decoded, type ModelName } from '../src/wire/v2.js'
-import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../src/wire/v2-binary.js'
-import { readBody } from '../src/wire/v2-body.js'
+import { decompress, frameResponse, HEADER_LENGTH, splitBody, type FrameInfo } from '../src/wire/v2/binary.js'
+import { readBody } from '../src/wire/v2/body.js'
+import { decodeInfer } from '../src/wire/v2/decode.js'
+import { encodeOutputs } from '../src/wire/v2/encode.js'
+import { isModel, MODELS, modelMetadata, VERSION, type ModelName } from '../src/wire/v2/models.js'
 import { pkg } from '../src/meta.js'
 
 declare module 'fastify' {
@@ -35,9 +36,9 @@ const config = { errorFormat: 'v2' } as const
 const NO_BYTES = Buffer.alloc(0)
 
 function resolveModel ({ model, version }: ModelParams): ModelName {
-  if (!isModel(model)) throw new HttpError(404, `model ${JSON.stringify(model)} not found; the models are ${Object.keys(MODELS).join(', ')}`)
+  if (!isModel(model)) throw new NotFoundError(`model ${JSON.stringify(model)} not found; the models are ${Object.keys(MODELS).join(', ')}`)
   if (version !== undefined && version !== VERSION) {
-    throw new HttpError(404, `model ${model} has no version ${JSON.stringify(version)}; the only version is ${VERSION}`)
+    throw new NotFoundError(`model ${model} has no version ${JSON.stringify(version)}; the only version is ${VERSION}`)
   }
   return model
 }
@@ -56,15 +57,6 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   const ready = (): boolean => app.engine.ready && !app.draining
-
-  async function score (decoded: Decoded): Promise<LossResult | Comparison> {
-    const { input } = decoded
-    switch (decoded.model) {
-      case 'ce': return await app.engine.score(inV2Names(() => planCrossEntropy(input, decoded.options)))
-      case 'focal': return await app.engine.score(inV2Names(() => planFocal(input, decoded.options)))
-      case 'compare': return await app.engine.score(inV2Names(() => planCompare(input, decoded.ce, decoded.focal)))
-    }
-  }
 
   app.get('/v2', {
     config,
@@ -120,10 +112,10 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request, reply) => {
       const model = resolveModel(request.params)
       const decoded = decodeInfer(model, request.body, request.v2Frame ?? { jsonLength: 0, binary: NO_BYTES })
-      request.batchShape = decoded.input.shape
-      const scored = await score(decoded)
+      request.batchShape = decoded.request.input.shape
+      const scored = await app.dataplane.score(decoded.request)
       const { outputs, binary } = encodeOutputs(scored, decoded)
-      const { reduction } = 'ce' in scored ? scored.ce : scored
+      const { reduction } = decoded
       const { id } = request.body
       const response = { model_name: model, model_version: VERSION, ...(id === undefined ? {} : { id }), parameters: { reduction }, outputs }
       if (binary.length === 0) return response

@@ -12,8 +12,12 @@ export interface EngineOptions extends BatcherOptions {
   readonly backend: BackendPreference
 }
 
+/** Told of every plan scored: its kernel and the seconds it took, queueing for the batch included. */
+export type ScoreObserver = (kernel: string, seconds: number) => void
+
 export class Engine {
   private chosen: BackendName | undefined
+  private readonly observers: ScoreObserver[] = []
   private failures: readonly BackendAttempt[] = []
   private readonly batcher: Batcher
 
@@ -44,10 +48,21 @@ export class Engine {
     return backend
   }
 
+  observe (observer: ScoreObserver): void {
+    this.observers.push(observer)
+  }
+
   /** Queues a plan for the next batch. */
   async score<T> (plan: Plan<T>): Promise<T> {
     if (!this.ready) throw new UnavailableError('the tfjs backend is still starting')
-    return await this.batcher.submit(plan)
+    if (this.observers.length === 0) return await this.batcher.submit(plan)
+    const start = process.hrtime.bigint()
+    try {
+      return await this.batcher.submit(plan)
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9
+      for (const observer of this.observers) observer(plan.call.kind, seconds)
+    }
   }
 
   memory (): { numTensors: number, numBytes: number } {

@@ -1,11 +1,22 @@
 /**
- * Where the loss comes from: per-class sums, the hardest rows, and class-balanced weights. Pure JS
- * over a finished LossResult (float64 sums); no tfjs.
+ * Where the loss comes from: per-class sums and the hardest rows. Pure JS over a finished
+ * LossResult (float64 sums); no tfjs.
  */
-import { InvalidInputError } from '../errors.js'
+import { invalid } from '../errors.js'
 import { checkInput } from './checks.js'
 import { asRows } from './prepare.js'
-import { focalOptionsOf, type Activation, type CommonOptions, type FocalOptions, type LossInput, type LossResult } from './types.js'
+import { asGiven, type Activation, type LossInput, type LossResult, type Namer } from './types.js'
+
+/** What a request asks to see besides the loss, whichever transport it came by. */
+export interface Analysis {
+  readonly activation: Activation
+  readonly ignoreIndex: number
+  readonly breakdown: boolean
+  /** The k rows with the largest loss, or undefined. */
+  readonly hardest: number | undefined
+  /** The class-balanced weights the losses used (balance.ts), echoed in the reply. */
+  readonly classWeights: Float32Array | undefined
+}
 
 export interface ClassTotals {
   readonly class: number
@@ -85,11 +96,11 @@ export function perClass (result: LossResult, input: LossInput, activation: Acti
 }
 
 /** The k rows (frames, for temporal input) with the largest loss, largest first, ties by lower index. */
-export function hardest (result: LossResult, input: LossInput, activation: Activation, ignoreIndex: number, k: number): HardRow[] {
+export function hardest (result: LossResult, input: LossInput, activation: Activation, ignoreIndex: number, k: number, name: Namer = asGiven): HardRow[] {
   const layout = checkInput(input, activation)
   const { rows, frames } = layout
   if (!Number.isInteger(k) || k < 1 || k > rows) {
-    throw new InvalidInputError(`hardest = ${k} is outside [1, ${rows}] (the number of ${frames === undefined ? 'rows' : 'frames'})`)
+    invalid(`${name('hardest')} = ${k} is outside [1, ${rows}] (the number of ${frames === undefined ? 'rows' : 'frames'})`)
   }
   const label = rowClasses(input, activation, ignoreIndex)
   const loss = rowLosses(result, rows)
@@ -101,32 +112,4 @@ export function hardest (result: LossResult, input: LossInput, activation: Activ
     label: label[i] ?? -1,
     loss: loss[i] ?? 0
   }))
-}
-
-/**
- * Class-balanced weights (Cui et al. 2019, "Class-Balanced Loss Based on Effective Number of
- * Samples", eq. 7): w_c = (1 - beta) / (1 - beta^n_c), normalised to sum to C.
- * @see https://arxiv.org/abs/1901.05555
- */
-export function classBalancedWeights (counts: readonly number[], beta: number, classes: number): Float64Array {
-  if (counts.length !== classes) throw new InvalidInputError(`classBalance.counts has ${counts.length} values, expected ${classes} (one per class)`)
-  if (!(beta >= 0 && beta < 1)) throw new InvalidInputError(`classBalance.beta = ${beta} is outside [0, 1)`)
-  const raw = new Float64Array(classes)
-  let total = 0
-  counts.forEach((n, c) => {
-    if (!(Number.isFinite(n) && n > 0)) throw new InvalidInputError(`classBalance.counts[${c}] = ${n} must be > 0 (a class with no samples has no effective number)`)
-    // 1 - beta^n as -expm1(n log beta): exact for beta close to 1, where the method is used.
-    raw[c] = beta === 0 ? 1 : (1 - beta) / -Math.expm1(n * Math.log(beta))
-    total += raw[c] ?? 0
-  })
-  return raw.map((w) => w * classes / total)
-}
-
-/**
- * Focal options with class-balanced weights in place of alpha (Cui et al.): softmax takes them as the
- * per-class alpha; torchvision's sigmoid alpha must stay in [0, 1], so sigmoid takes them as a
- * per-class multiplier with alpha off.
- */
-export function classBalancedFocal (common: CommonOptions, gamma: number, weights: Float32Array): FocalOptions {
-  return common.activation === 'sigmoid' ? focalOptionsOf(common, gamma, null, weights) : focalOptionsOf(common, gamma, weights)
 }

@@ -2,8 +2,8 @@
  * Argument checks shared by the losses. Messages name the argument as the API names it and the
  * offending index, because they reach the client unchanged as 400 answers.
  */
-import { at, InvalidInputError } from '../errors.js'
-import type { Activation, CommonOptions, LossInput } from './types.js'
+import { at, invalid } from '../errors.js'
+import { asGiven, type Activation, type CommonOptions, type LossInput, type Namer } from './types.js'
 
 /** The batch laid out as rows of class scores: [N, C] as is, [N] as [N, 1], [N, C, T] as [N*T, C]. */
 export interface Layout {
@@ -15,27 +15,25 @@ export interface Layout {
   readonly frames: number | undefined
 }
 
-const fail = (message: string): never => { throw new InvalidInputError(message) }
-
 export function checkInput (input: LossInput, activation: Activation): Layout {
   const { shape, labels } = input
   const n = shape[0] ?? 0
-  if (shape.length < 1 || shape.length > 3) fail(`logits must have 1, 2 or 3 dimensions, got ${shape.length}`)
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) fail(`logits must not be empty, got shape [${shape.join(', ')}]`)
+  if (shape.length < 1 || shape.length > 3) invalid(`logits must have 1, 2 or 3 dimensions, got ${shape.length}`)
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) invalid(`logits must not be empty, got shape [${shape.join(', ')}]`)
   const size = shape.reduce((a, b) => a * b, 1)
-  if (input.logits.length !== size) fail(`logits has ${input.logits.length} values, expected ${size} for shape [${shape.join(', ')}]`)
-  if (shape.length === 1 && activation !== 'sigmoid') fail('logits of shape [N] need activation "sigmoid" (binary)')
-  if (shape.length === 3 && activation !== 'softmax') fail('logits of shape [N, C, T] need activation "softmax"')
+  if (input.logits.length !== size) invalid(`logits has ${input.logits.length} values, expected ${size} for shape [${shape.join(', ')}]`)
+  if (shape.length === 1 && activation !== 'sigmoid') invalid('logits of shape [N] need activation "sigmoid" (binary)')
+  if (shape.length === 3 && activation !== 'softmax') invalid('logits of shape [N, C, T] need activation "softmax"')
 
   const expected = labels.kind === 'dense'
     ? shape
     : shape.length === 3 ? [n, shape[2] ?? 1] : shape.length === 2 ? [n] : undefined
-  if (expected === undefined) fail('labels for logits of shape [N] must be targets in [0, 1], not class indices')
+  if (expected === undefined) invalid('labels for logits of shape [N] must be targets in [0, 1], not class indices')
   else if (labels.shape.length !== expected.length || labels.shape.some((d, i) => d !== expected[i])) {
-    fail(`labels has shape [${labels.shape.join(', ')}], expected [${expected.join(', ')}]`)
+    invalid(`labels has shape [${labels.shape.join(', ')}], expected [${expected.join(', ')}]`)
   }
   if (labels.data.length !== size / (labels.kind === 'dense' ? 1 : (shape[1] ?? 1))) {
-    fail(`labels has ${labels.data.length} values, expected ${labels.shape.reduce((a, b) => a * b, 1)}`)
+    invalid(`labels has ${labels.data.length} values, expected ${labels.shape.reduce((a, b) => a * b, 1)}`)
   }
 
   if (shape.length === 1) return { rows: n, classes: 1, valuesShape: shape, frames: undefined }
@@ -47,15 +45,15 @@ export function checkInput (input: LossInput, activation: Activation): Layout {
   return { rows: n * frames, classes, valuesShape: [n, frames], frames }
 }
 
-export function checkCommon (options: CommonOptions): void {
-  checkScalar('labelSmoothing', options.labelSmoothing, 0, 1)
-  if (!Number.isSafeInteger(options.ignoreIndex)) fail(`ignoreIndex = ${options.ignoreIndex} must be an integer`)
+export function checkCommon (options: CommonOptions, name: Namer = asGiven): void {
+  checkScalar(name('labelSmoothing'), options.labelSmoothing, 0, 1)
+  if (!Number.isSafeInteger(options.ignoreIndex)) invalid(`${name('ignoreIndex')} = ${options.ignoreIndex} must be an integer`)
 }
 
 export function checkScalar (name: string, value: number, min: number, max = Infinity): void {
-  if (!Number.isFinite(value)) fail(`${name} must be a finite number`)
+  if (!Number.isFinite(value)) invalid(`${name} must be a finite number`)
   if (value < min || value > max) {
-    fail(max === Infinity ? `${name} = ${value} must be >= ${min}` : `${name} = ${value} is outside [${min}, ${max}]`)
+    invalid(max === Infinity ? `${name} = ${value} must be >= ${min}` : `${name} = ${value} is outside [${min}, ${max}]`)
   }
 }
 
@@ -64,7 +62,7 @@ export function checkIndexLabels (data: Int32Array, shape: readonly number[], cl
   for (let i = 0; i < data.length; i++) {
     const y = data[i] ?? 0
     if ((y < 0 || y >= classes) && y !== ignoreIndex) {
-      fail(`${at('labels', i, shape)} = ${y} is outside [0, ${classes})`)
+      invalid(`${at('labels', i, shape)} = ${y} is outside [0, ${classes})`)
     }
   }
 }
@@ -72,17 +70,17 @@ export function checkIndexLabels (data: Int32Array, shape: readonly number[], cl
 export function checkUnitInterval (name: string, data: Float32Array, shape: readonly number[]): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i] ?? 0
-    if (!(v >= 0 && v <= 1)) fail(`${at(name, i, shape)} = ${v} is outside [0, 1]`)
+    if (!(v >= 0 && v <= 1)) invalid(`${at(name, i, shape)} = ${v} is outside [0, 1]`)
   }
 }
 
 /** A per-class vector: `classes` finite values in [min, max]. */
 export function checkVector (name: string, v: Float32Array, classes: number, min: number, max = Infinity): void {
-  if (v.length !== classes) fail(`${name} has ${v.length} values, expected ${classes} (one per class)`)
+  if (v.length !== classes) invalid(`${name} has ${v.length} values, expected ${classes} (one per class)`)
   for (let c = 0; c < v.length; c++) {
     const value = v[c] ?? 0
     if (!Number.isFinite(value) || value < min || value > max) {
-      fail(`${name}[${c}] = ${value} is outside [${min}, ${max === Infinity ? '∞' : max}${max === Infinity ? ')' : ']'}`)
+      invalid(`${name}[${c}] = ${value} is outside [${min}, ${max === Infinity ? '∞' : max}${max === Infinity ? ')' : ']'}`)
     }
   }
 }

@@ -15,23 +15,23 @@
  * @see https://pytorch.org/docs/1.13/generated/torch.nn.functional.cross_entropy.html
  * @see https://pytorch.org/docs/1.13/generated/torch.nn.functional.binary_cross_entropy_with_logits.html
  */
-import { InvalidInputError } from '../errors.js'
+import { invalid } from '../errors.js'
 import { checkVector } from './checks.js'
 import { head, type Prepared } from './plan.js'
 import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
-import type { CrossEntropyOptions, LossInput, LossResult } from './types.js'
+import { asGiven, type CrossEntropyOptions, type LossInput, type LossResult, type Namer } from './types.js'
 import { float32 } from '../arrays.js'
 
-export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions): Prepared<LossResult> {
-  const { layout, index, x } = prepareBatch(input, options)
+export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions, name: Namer = asGiven): Prepared<LossResult> {
+  const { layout, index, x } = prepareBatch(input, options, name)
   const { rows, classes, valuesShape } = layout
   const { shape } = input
   const { weight, posWeight, labelSmoothing: eps, reduction } = options
-  if (weight !== undefined) checkVector('weight', weight, classes, 0)
+  if (weight !== undefined) checkVector(name('weight'), weight, classes, 0)
   if (posWeight !== undefined) {
-    if (options.activation !== 'sigmoid') throw new InvalidInputError('posWeight applies to activation "sigmoid" only')
-    checkVector('posWeight', posWeight, classes, 0)
+    if (options.activation !== 'sigmoid') invalid(`${name('posWeight')} applies to activation "sigmoid" only`)
+    checkVector(name('posWeight'), posWeight, classes, 0)
   }
   const w = (c: number): number => weight?.[c] ?? 1
 

@@ -15,25 +15,25 @@
  * @see https://pytorch.org/vision/0.14/generated/torchvision.ops.sigmoid_focal_loss.html
  * @see https://keras.io/api/losses/probabilistic_losses/#categoricalfocalcrossentropy-class
  */
-import { InvalidInputError } from '../errors.js'
+import { invalid } from '../errors.js'
 import { checkScalar, checkVector } from './checks.js'
 import { head, type Prepared } from './plan.js'
 import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
-import type { FocalOptions, LossInput, LossResult } from './types.js'
+import { asGiven, type FocalOptions, type LossInput, type LossResult, type Namer } from './types.js'
 import { float32 } from '../arrays.js'
 
-export function planFocal (input: LossInput, options: FocalOptions): Prepared<LossResult> {
-  const { layout, index, x } = prepareBatch(input, options)
-  checkScalar('gamma', options.gamma, 0)
+export function planFocal (input: LossInput, options: FocalOptions, name: Namer = asGiven): Prepared<LossResult> {
+  const { layout, index, x } = prepareBatch(input, options, name)
+  checkScalar(name('gamma'), options.gamma, 0)
   const { rows, classes, valuesShape } = layout
   const { shape } = input
   const { alpha, gamma, labelSmoothing: eps, reduction } = options
-  if (typeof alpha === 'number') checkScalar('alpha', alpha, 0, 1)
-  else if (alpha !== null) checkVector('alpha', alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
+  if (typeof alpha === 'number') checkScalar(name('alpha'), alpha, 0, 1)
+  else if (alpha !== null) checkVector(name('alpha'), alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
   if (options.weight !== undefined) {
-    if (options.activation !== 'sigmoid') throw new InvalidInputError('a focal weight applies to activation "sigmoid" only; use alpha for softmax')
-    checkVector('weight', options.weight, classes, 0)
+    if (options.activation !== 'sigmoid') invalid(`a focal ${name('weight')} applies to activation "sigmoid" only; use ${name('alpha')} for softmax`)
+    checkVector(name('weight'), options.weight, classes, 0)
   }
   const kept = index === undefined ? rows : index.kept
 

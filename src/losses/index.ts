@@ -12,8 +12,11 @@ export * from './types.js'
 export { planCrossEntropy } from './cross_entropy.js'
 export { planFocal } from './focal.js'
 export { planCompare, type Comparison } from './compare.js'
-export { classBalancedFocal, classBalancedWeights, hardest, perClass, type ClassTotals, type HardRow } from './analysis.js'
-export type { Plan } from './plan.js'
+export { hardest, perClass, type Analysis, type ClassTotals, type HardRow } from './analysis.js'
+export { balancedWeights, classBalancedFocal, classBalancedWeights, type ClassBalance } from './balance.js'
+export { DEFAULTS } from './defaults.js'
+export type { Plan, Prepared } from './plan.js'
+export { withHeadsOf } from './kernels.js'
 export type { KernelCall } from './kernels.js'
 
 export function run<T> (plan: Plan<T>): T {

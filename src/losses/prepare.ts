@@ -3,7 +3,7 @@
  * smoothing applied. Pure JS over typed arrays, one pass each.
  */
 import { checkCommon, checkIndexLabels, checkInput, checkUnitInterval, type Layout } from './checks.js'
-import type { CommonOptions, IndexLabels, LossInput } from './types.js'
+import { asGiven, type CommonOptions, type IndexLabels, type LossInput, type Namer } from './types.js'
 import { float32, int32 } from '../arrays.js'
 
 export interface Batch {
@@ -15,9 +15,9 @@ export interface Batch {
 }
 
 /** The checks every loss makes of its input and labels, and the batch laid out as rows. */
-export function prepareBatch (input: LossInput, options: CommonOptions): Batch {
+export function prepareBatch (input: LossInput, options: CommonOptions, name: Namer = asGiven): Batch {
   const layout = checkInput(input, options.activation)
-  checkCommon(options)
+  checkCommon(options, name)
   const { labels } = input
   let index: IndexRows | undefined
   if (labels.kind === 'index') {

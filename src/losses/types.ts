@@ -1,6 +1,14 @@
 export type Activation = 'softmax' | 'sigmoid'
 export type Reduction = 'mean' | 'sum' | 'none'
 
+/**
+ * How the caller spells an option in messages: the JSON API's field names as they are, V2's
+ * parameter and input names, `losses[2].gamma` inside a comparison. The core names every field
+ * through one, so no transport rewrites a message afterwards.
+ */
+export type Namer = (field: string) => string
+
+export const asGiven: Namer = (field) => field
 /** Class indices, one per row (or per frame for temporal input): shape [N] or [N, T]. */
 export interface IndexLabels {
   readonly kind: 'index'

@@ -17,7 +17,6 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, exponentialBuckets } from 'prom-client'
 import { UnavailableError } from '../errors.js'
-import type { Plan } from '../losses/index.js'
 import { ErrorReply } from '../../schemas/common.js'
 import { pkg } from '../meta.js'
 
@@ -218,16 +217,8 @@ export default fp(async (app) => {
     new AggregatorRegistry()
   }
 
-  // Timing the engine from outside keeps src/engine free of metrics; queueing for the batch counts.
-  const score = engine.score.bind(engine)
-  engine.score = async <T>(plan: Plan<T>): Promise<T> => {
-    const stop = compute.startTimer({ kernel: plan.call.kind })
-    try {
-      return await score(plan)
-    } finally {
-      if (engine.ready) stop()
-    }
-  }
+  // The engine reports each plan's time; src/engine stays free of metrics.
+  engine.observe((kernel, seconds) => compute.observe({ kernel }, seconds))
 
   app.addHook('onRequest', async (_request, reply) => {
     inFlight.inc()

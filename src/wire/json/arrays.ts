@@ -1,19 +1,12 @@
 /**
- * JSON batch <-> typed arrays. One pass per array checks shape, type and finiteness while it fills
+ * JSON arrays <-> typed arrays. One pass per array checks shape, type and finiteness while it fills
  * a flat typed array, and names the first bad element: `logits[3][5] = "a" is not a number`.
  */
-import { InvalidInputError } from '../errors.js'
-import { PackedArray } from './json-scan.js'
-import { DEFAULTS } from '../losses/defaults.js'
-import { type CompareBody, type CompareReply, type CrossEntropyBody, type FocalBody } from '../../schemas/loss.js'
-import {
-  classBalancedFocal, classBalancedWeights, crossEntropyOptionsOf, focalOptionsOf, hardest, perClass,
-  type Activation, type CommonOptions, type Comparison, type CrossEntropyOptions, type FocalOptions, type Labels, type LossInput, type LossResult
-} from '../losses/index.js'
+import { invalid } from '../../errors.js'
+import type { Labels, LossInput } from '../../losses/index.js'
+import { PackedArray } from '../json-scan.js'
 
 const F32_MAX = 3.4028234663852886e38
-
-const fail = (message: string): never => { throw new InvalidInputError(message) }
 
 function describe (v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)
@@ -30,12 +23,12 @@ function probeShape (name: string, value: unknown): number[] {
   let v = value
   const idx: number[] = []
   while (Array.isArray(v)) {
-    if (v.length === 0) fail(`${path(name, idx)} must not be empty`)
+    if (v.length === 0) invalid(`${path(name, idx)} must not be empty`)
     shape.push(v.length)
     idx.push(0)
     v = v[0]
   }
-  if (shape.length === 0) fail(`${name} must be an array`)
+  if (shape.length === 0) invalid(`${name} must be an array`)
   return shape
 }
 
@@ -43,15 +36,14 @@ type Kind = 'float' | 'integer'
 
 /** The row at `value[i]` of a nested array, which must be an array of `size` elements. */
 function rowAt (name: string, value: unknown, idx: readonly number[], size: number, leaf: boolean): unknown[] {
-  if (!Array.isArray(value)) fail(`${path(name, idx)} must be an array of ${size} ${leaf ? 'numbers' : 'arrays'}, got ${describe(value)}`)
-  const row = value as unknown[]
-  if (row.length !== size) fail(`${path(name, idx)} has ${row.length} values, expected ${size}`)
-  return row
+  if (!Array.isArray(value)) invalid(`${path(name, idx)} must be an array of ${size} ${leaf ? 'numbers' : 'arrays'}, got ${describe(value)}`)
+  if (value.length !== size) invalid(`${path(name, idx)} has ${value.length} values, expected ${size}`)
+  return value
 }
 
 function badElement (name: string, idx: readonly number[], x: unknown, kind: Kind): never {
-  if (typeof x !== 'number') return fail(`${path(name, idx)} = ${describe(x)} is not a number`)
-  return fail(`${path(name, idx)} = ${x} ${kind === 'float' ? 'is not a finite float32 value' : 'is not an integer class index'}`)
+  if (typeof x !== 'number') return invalid(`${path(name, idx)} = ${describe(x)} is not a number`)
+  return invalid(`${path(name, idx)} = ${x} ${kind === 'float' ? 'is not a finite float32 value' : 'is not an integer class index'}`)
 }
 
 /** Copies one innermost row into `out` at `k`, checking each element; returns the next offset. */
@@ -60,13 +52,13 @@ function fillRow (name: string, row: readonly unknown[], idx: readonly number[],
     for (let i = 0; i < row.length; i++) {
       const x = row[i]
       if (typeof x !== 'number' || !(Math.abs(x) <= F32_MAX)) badElement(name, [...idx, i], x, kind)
-      out[k++] = x as number
+      out[k++] = x
     }
   } else {
     for (let i = 0; i < row.length; i++) {
       const x = row[i]
       if (typeof x !== 'number' || !Number.isInteger(x) || Math.abs(x) > 0x7fffffff) badElement(name, [...idx, i], x, kind)
-      out[k++] = x as number
+      out[k++] = x
     }
   }
   return k
@@ -106,7 +98,7 @@ export function decodeFloats (name: string, value: unknown, shape?: readonly num
     return decodeFloats(name, value.parse(), shape)
   }
   const found = shape === undefined ? probeShape(name, value) : [...shape]
-  if (found.length > 3) fail(`${name} has ${found.length} dimensions, expected [N][C], [N] or [N][C][T]`)
+  if (found.length > 3) invalid(`${name} has ${found.length} dimensions, expected [N][C], [N] or [N][C][T]`)
   const data = new Float32Array(found.reduce((a, b) => a * b, 1))
   fill(name, value, found, 'float', data)
   return { data, shape: found }
@@ -127,8 +119,8 @@ export function decodeLabels (value: unknown, logitsShape: readonly number[]): L
   if (value instanceof PackedArray) return packedLabels(value, logitsShape) ?? decodeLabels(value.parse(), logitsShape)
   const n = logitsShape[0] ?? 0
   const frames = logitsShape[2]
-  if (!Array.isArray(value)) return fail(`labels must be an array, got ${describe(value)}`)
-  if (value.length !== n) fail(`labels has ${value.length} rows, expected ${n} (one per row of logits)`)
+  if (!Array.isArray(value)) return invalid(`labels must be an array, got ${describe(value)}`)
+  if (value.length !== n) invalid(`labels has ${value.length} rows, expected ${n} (one per row of logits)`)
   const probe = probeShape('labels', value)
   // One dimension fewer than the logits: class indices. Same rank: targets. [N] logits: targets.
   if (logitsShape.length > 1 && probe.length === logitsShape.length - 1) {
@@ -141,53 +133,19 @@ export function decodeLabels (value: unknown, logitsShape: readonly number[]): L
     const expected = logitsShape.length === 1
       ? `[${n}] targets`
       : `class indices [${[n, frames].filter((d) => d !== undefined).join(', ')}] or targets [${logitsShape.join(', ')}]`
-    fail(`labels has ${probe.length} dimensions, expected ${expected}`)
+    invalid(`labels has ${probe.length} dimensions, expected ${expected}`)
   }
   const { data, shape } = decodeFloats('labels', value, logitsShape)
   return { kind: 'dense', data, shape }
 }
 
-function decodeVector (name: string, value: readonly number[] | undefined): Float32Array | undefined {
+export function decodeVector (name: string, value: readonly number[] | undefined): Float32Array | undefined {
   return value === undefined ? undefined : decodeFloats(name, value, [value.length]).data
 }
 
 export function decodeInput (body: { logits: unknown, labels: unknown }): LossInput {
   const logits = decodeFloats('logits', body.logits)
   return { logits: logits.data, shape: logits.shape, labels: decodeLabels(body.labels, logits.shape) }
-}
-
-function commonOptions (body: CompareBody): CommonOptions {
-  return {
-    activation: body.activation ?? DEFAULTS.activation,
-    reduction: body.reduction ?? DEFAULTS.reduction,
-    ignoreIndex: body.ignoreIndex ?? DEFAULTS.ignoreIndex,
-    labelSmoothing: body.labelSmoothing ?? DEFAULTS.labelSmoothing
-  }
-}
-
-/**
- * The class-balanced weights a body asks for, as float32 (what the kernels use, and what the
- * reply echoes), or undefined. `classBalance` replaces `weight` and `alpha`: giving both is an error.
- * Only whether `weight` and `alpha` are given is read, so the V2 decoder can pass its own inputs.
- */
-export function classWeights (body: Pick<CompareBody, 'classBalance'> & { readonly weight?: unknown, readonly alpha?: unknown }, shape: readonly number[]): Float32Array | undefined {
-  if (body.classBalance === undefined) return undefined
-  for (const other of ['weight', 'alpha'] as const) {
-    if (body[other] !== undefined) fail(`classBalance and ${other} are mutually exclusive: classBalance computes the ${other === 'weight' ? 'weights' : 'per-class alpha'}`)
-  }
-  return Float32Array.from(classBalancedWeights(body.classBalance.counts, body.classBalance.beta, shape.length === 1 ? 1 : shape[1] ?? 1))
-}
-
-export function crossEntropyOptions (body: CrossEntropyBody, balanced?: Float32Array): CrossEntropyOptions {
-  return crossEntropyOptionsOf(commonOptions(body), balanced ?? decodeVector('weight', body.weight), decodeVector('posWeight', body.posWeight))
-}
-
-export function focalOptions (body: FocalBody, balanced?: Float32Array): FocalOptions {
-  const common = commonOptions(body)
-  const gamma = body.gamma ?? DEFAULTS.gamma
-  if (balanced !== undefined) return classBalancedFocal(common, gamma, balanced)
-  const alpha = body.alpha === undefined ? DEFAULTS.alpha : Array.isArray(body.alpha) ? decodeVector('alpha', body.alpha) ?? null : body.alpha
-  return focalOptionsOf(common, gamma, alpha)
 }
 
 /** A flat typed array as nested arrays of `shape`. */
@@ -203,66 +161,4 @@ export function nest (values: Float32Array, shape: readonly number[]): unknown[]
     return out
   }
   return build(0, 0)
-}
-
-export interface LossReplyJson {
-  loss: number | null | unknown[]
-  reduction: LossResult['reduction']
-  sum: number
-  normalizer: number
-  perClass?: ReturnType<typeof perClass>
-  hardest?: ReturnType<typeof hardest>
-  classWeights?: number[]
-}
-
-/** What a body asks to see besides the loss. */
-export interface Analysis {
-  readonly input: LossInput
-  readonly activation: Activation
-  readonly ignoreIndex: number
-  readonly breakdown: boolean
-  readonly hardest: number | undefined
-  readonly classWeights: Float32Array | undefined
-}
-
-export function analysisOf (body: CompareBody, input: LossInput, classWeights: Float32Array | undefined): Analysis {
-  return {
-    input,
-    activation: body.activation ?? DEFAULTS.activation,
-    ignoreIndex: body.ignoreIndex ?? DEFAULTS.ignoreIndex,
-    breakdown: body.breakdown ?? false,
-    hardest: body.hardest,
-    classWeights
-  }
-}
-
-export function encodeResult (result: LossResult, analysis?: Analysis): LossReplyJson {
-  const reply: LossReplyJson = {
-    loss: result.reduction === 'none' ? nest(result.values, result.valuesShape) : result.loss,
-    reduction: result.reduction,
-    sum: result.sum,
-    normalizer: result.normalizer
-  }
-  if (analysis === undefined) return reply
-  const { input, activation, ignoreIndex } = analysis
-  if (analysis.breakdown) reply.perClass = perClass(result, input, activation, ignoreIndex)
-  if (analysis.hardest !== undefined) reply.hardest = hardest(result, input, activation, ignoreIndex, analysis.hardest)
-  if (analysis.classWeights !== undefined) reply.classWeights = Array.from(analysis.classWeights)
-  return reply
-}
-
-export function encodeComparison ({ ce, focal }: Comparison, analysis: Analysis): CompareReply {
-  const { perClass: cePerClass, classWeights: weights, ...ceReply } = encodeResult(ce, analysis)
-  const { perClass: focalPerClass, classWeights: _, ...focalReply } = encodeResult(focal, analysis)
-  const reply: CompareReply = { ce: ceReply, focal: focalReply }
-  if (cePerClass !== undefined && focalPerClass !== undefined) {
-    reply.perClass = cePerClass.map((c, i) => ({
-      class: c.class,
-      count: c.count,
-      ce: { sum: c.sum, mean: c.mean },
-      focal: { sum: focalPerClass[i]?.sum ?? 0, mean: focalPerClass[i]?.mean ?? null }
-    }))
-  }
-  if (weights !== undefined) reply.classWeights = weights
-  return reply
 }

@@ -9,8 +9,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { HttpError } from '../errors.js'
-import { HEADER_LENGTH } from './v2-binary.js'
+import { HttpError } from '../../errors.js'
+import { HEADER_LENGTH } from './binary.js'
 
 const ALIGN = 8
 

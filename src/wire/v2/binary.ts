@@ -7,11 +7,9 @@
  */
 import { gunzipSync, inflateSync } from 'node:zlib'
 import sjson from 'secure-json-parse'
-import { HttpError, InvalidInputError } from '../errors.js'
+import { HttpError, invalid } from '../../errors.js'
 
 export const HEADER_LENGTH = 'inference-header-content-length'
-
-const fail = (message: string): never => { throw new InvalidInputError(message) }
 
 export interface FrameInfo {
   /** Bytes of the JSON header. */
@@ -39,7 +37,7 @@ export function decompress (body: Buffer, encoding: string | undefined, limit: n
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new HttpError(413, `the ${name} body inflates to more than ${limit} bytes, the body limit`)
     }
-    return fail(`the ${name} body cannot be inflated: ${err instanceof Error ? err.message : String(err)}`)
+    return invalid(`the ${name} body cannot be inflated: ${err instanceof Error ? err.message : String(err)}`)
   }
 }
 
@@ -50,12 +48,12 @@ export function splitBody (body: Buffer, headerLength: string | string[] | undef
   let length = body.length
   if (headerLength !== undefined) {
     const text = Array.isArray(headerLength) ? headerLength.join(', ') : headerLength
-    if (!/^\d{1,15}$/.test(text)) fail(`Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(text)}`)
+    if (!/^\d{1,15}$/.test(text)) invalid(`Inference-Header-Content-Length must be a non-negative integer, got ${JSON.stringify(text)}`)
     const given = Number(text)
-    if (given > body.length) fail(`Inference-Header-Content-Length = ${given} is larger than the body (${body.length} bytes)`)
+    if (given > body.length) invalid(`Inference-Header-Content-Length = ${given} is larger than the body (${body.length} bytes)`)
     if (given > 0) length = given
   }
-  if (length === 0) fail('body is empty; expected a JSON inference request')
+  if (length === 0) invalid('body is empty; expected a JSON inference request')
   return { header: parseHeader(body.toString('utf8', 0, length), headerLength === undefined), jsonLength: length, binary: body.subarray(length) }
 }
 
@@ -64,11 +62,11 @@ function parseHeader (text: string, lengthMissing: boolean): unknown {
     return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
-    if (/prototype/.test(reason)) fail('the JSON header contains a forbidden "__proto__" or "constructor.prototype" key')
+    if (/prototype/.test(reason)) invalid('the JSON header contains a forbidden "__proto__" or "constructor.prototype" key')
     const hint = lengthMissing && /after JSON/.test(reason)
       ? ' (binary tensor data after the JSON needs the Inference-Header-Content-Length header)'
       : ''
-    return fail(`the JSON header is not valid JSON: ${reason}${hint}`)
+    return invalid(`the JSON header is not valid JSON: ${reason}${hint}`)
   }
 }
 
@@ -80,7 +78,7 @@ export class BinaryReader {
   take (what: string, size: number): Buffer {
     const left = this.bytes.length - this.offset
     if (size > left) {
-      fail(`${what} needs ${size} bytes of binary data at offset ${this.offset}, but only ${left} remain: the body is truncated or an earlier binary_data_size is too large`)
+      invalid(`${what} needs ${size} bytes of binary data at offset ${this.offset}, but only ${left} remain: the body is truncated or an earlier binary_data_size is too large`)
     }
     const out = this.bytes.subarray(this.offset, this.offset + size)
     this.offset += size
@@ -90,7 +88,7 @@ export class BinaryReader {
   finish (): void {
     const left = this.bytes.length - this.offset
     if (left > 0) {
-      fail(`${left} bytes of binary data after the ${this.offset === 0 ? 'JSON header' : 'last binary input'} belong to no input: ` +
+      invalid(`${left} bytes of binary data after the ${this.offset === 0 ? 'JSON header' : 'last binary input'} belong to no input: ` +
         'the binary_data_size values or Inference-Header-Content-Length are wrong')
     }
   }

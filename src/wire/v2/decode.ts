@@ -1,0 +1,111 @@
+/**
+ * A V2 inference request as the dataplane's request, plus the outputs it asks for. Inputs become the
+ * same `LossInput` the JSON API builds; parameters become the same options. The core names fields
+ * through `v2Name`, so its messages read in V2's spelling (`pos_weight`, `parameters.hardest`).
+ */
+import { invalid } from '../../errors.js'
+import type { LossSpec, ScoreRequest } from '../../dataplane/index.js'
+import {
+  balancedWeights, classBalancedFocal, crossEntropyOptionsOf, DEFAULTS, focalOptionsOf,
+  type Analysis, type CommonOptions, type CrossEntropyOptions, type FocalOptions, type LossInput, type Namer, type Reduction
+} from '../../losses/index.js'
+import type { InferRequest, Parameters } from '../../../schemas/v2.js'
+import type { FrameInfo } from './binary.js'
+import { MODELS, PROTOCOL_PARAMETERS, type ModelName, type Need } from './models.js'
+import { booleanParam, numberParam, outputRequests, stringParam, type OutputRequest } from './parameters.js'
+import { gather, readCounts, readFloats, readLabels, readVector, shapeText, type RawInput } from './tensors.js'
+
+/** The JSON API's field names that V2 spells as its own parameters and inputs. */
+const V2_NAMES: Readonly<Record<string, string>> = {
+  posWeight: 'pos_weight',
+  labelSmoothing: 'label_smoothing',
+  ignoreIndex: 'ignore_index',
+  classBalance: 'class_counts',
+  'classBalance.counts': 'class_counts',
+  'classBalance.beta': 'parameters.class_balance_beta',
+  hardest: 'parameters.hardest'
+}
+
+export const v2Name: Namer = (field) => V2_NAMES[field] ?? field
+
+export interface DecodedInfer {
+  readonly model: ModelName
+  readonly request: ScoreRequest
+  /** What the reply's parameters echo. */
+  readonly reduction: Reduction
+  readonly outputs: readonly OutputRequest[]
+}
+
+/**
+ * `class_counts` and `parameters.class_balance_beta` as the JSON API's `classBalance`, by the core's
+ * rule: the same exclusion of weight and alpha, the same float32 weights.
+ */
+function classWeights (raw: ReadonlyMap<string, RawInput>, parameters: Parameters, shape: readonly number[]): Float32Array | undefined {
+  const counts = raw.get('class_counts')
+  const beta = parameters.class_balance_beta
+  if (counts === undefined) {
+    if (beta !== undefined) invalid('parameters.class_balance_beta needs the input class_counts, the training samples per class')
+    return undefined
+  }
+  if (beta === undefined) invalid(`${counts.label} needs parameters.class_balance_beta, β in [0, 1)`)
+  const balance = { counts: readCounts(counts), beta: numberParam(parameters, 'class_balance_beta', 0) }
+  const given = { weight: raw.has('weight'), alpha: raw.has('alpha') || parameters.alpha !== undefined }
+  return balancedWeights(balance, given, shape.length === 1 ? 1 : shape[1] ?? 1, v2Name)
+}
+
+function focalOptions (common: CommonOptions, parameters: Parameters, alphaRaw: RawInput | undefined, balanced: Float32Array | undefined): FocalOptions {
+  const gamma = numberParam(parameters, 'gamma', DEFAULTS.gamma)
+  if (balanced !== undefined) return classBalancedFocal(common, gamma, balanced)
+  const alphaVector = readVector(alphaRaw)
+  if (alphaVector !== undefined && parameters.alpha !== undefined) invalid('alpha is given both as an input and as parameters.alpha; send one')
+  // Parameters cannot be null: torchvision's own "no balancing" value, -1, stands for it.
+  const alphaScalar = numberParam(parameters, 'alpha', DEFAULTS.alpha)
+  if (alphaVector === undefined && alphaScalar !== -1 && !(alphaScalar >= 0 && alphaScalar <= 1)) {
+    invalid(`parameters.alpha = ${alphaScalar} is outside [0, 1] (or -1 for no balancing)`)
+  }
+  return focalOptionsOf(common, gamma, alphaVector ?? (alphaScalar === -1 ? null : alphaScalar))
+}
+
+/**
+ * A V2 request as the dataplane's request. `frame` tells how long the JSON header was and holds the
+ * bytes after it. Option checks the core makes (ranges, vector lengths, `hardest` against the number
+ * of rows) stay in the core.
+ */
+export function decodeInfer (model: ModelName, request: InferRequest, frame: FrameInfo): DecodedInfer {
+  const parameters = request.parameters ?? {}
+  const spec = MODELS[model]
+  for (const key of Object.keys(parameters)) {
+    if (!spec.parameters.includes(key) && !PROTOCOL_PARAMETERS.has(key) && !key.startsWith('triton_')) {
+      invalid(`parameters.${key} is not a parameter of model ${model}; it takes ${spec.parameters.join(', ')} (and binary_data_output)`)
+    }
+  }
+  const breakdown = booleanParam(parameters, 'breakdown', '') ?? false
+  const k = parameters.hardest === undefined ? undefined : numberParam(parameters, 'hardest', 0, true)
+  const raw = gather(model, request.inputs, frame.binary, frame.jsonLength)
+  const asked = new Set<Need>()
+  if (breakdown) asked.add('breakdown')
+  if (k !== undefined) asked.add('hardest')
+  if (raw.has('class_counts')) asked.add('class_counts')
+  const outputs = outputRequests(model, request, asked)
+  // gather() has checked that both required inputs are there.
+  const logitsRaw = raw.get('logits') as RawInput
+  const labelsRaw = raw.get('labels') as RawInput
+  if (logitsRaw.shape.length < 1 || logitsRaw.shape.length > 3) {
+    invalid(`${logitsRaw.label} has shape ${shapeText(logitsRaw.shape)}; logits are [N, C], [N] or [N, C, T]`)
+  }
+  const logits = readFloats(logitsRaw)
+  const input: LossInput = { logits, shape: logitsRaw.shape, labels: readLabels(labelsRaw, logitsRaw.shape) }
+  const balanced = classWeights(raw, parameters, input.shape)
+  const common: CommonOptions = {
+    activation: stringParam(parameters, 'activation', ['softmax', 'sigmoid'], DEFAULTS.activation),
+    reduction: stringParam(parameters, 'reduction', ['mean', 'sum', 'none'], DEFAULTS.reduction),
+    ignoreIndex: numberParam(parameters, 'ignore_index', DEFAULTS.ignoreIndex, true),
+    labelSmoothing: numberParam(parameters, 'label_smoothing', DEFAULTS.labelSmoothing)
+  }
+  const analysis: Analysis = { activation: common.activation, ignoreIndex: common.ignoreIndex, breakdown, hardest: k, classWeights: balanced }
+  const ce = (): CrossEntropyOptions => crossEntropyOptionsOf(common, balanced ?? readVector(raw.get('weight')), readVector(raw.get('pos_weight')))
+  const losses: LossSpec[] = []
+  if (model !== 'focal') losses.push({ name: 'ce', loss: 'ce', options: ce() })
+  if (model !== 'ce') losses.push({ name: 'focal', loss: 'focal', options: focalOptions(common, parameters, raw.get('alpha'), balanced) })
+  return { model, request: { input, losses, analysis, name: v2Name }, reduction: common.reduction, outputs }
+}
