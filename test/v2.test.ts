@@ -244,7 +244,7 @@ describe('V2 protocol surface', () => {
       [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'pos_weight', values: [1, -1, 1, 1] }], { parameters: { activation: 'sigmoid' } }), 'pos_weight[1] = -1 is outside [0, ∞)'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { gamma: 2 } }), 'parameters.gamma is not a parameter of model ce; it takes activation, reduction, ignore_index, label_smoothing, breakdown, hardest, class_balance_beta (and binary_data_output)'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { reduction: 'avg' } }), 'parameters.reduction = "avg" must be one of "mean", "sum", "none"'],
-      [jsonRequest(CE, [logits(), labels()], { parameters: { activation: 1 } }), 'parameters.activation = 1 must be "softmax" or "sigmoid"'],
+      [jsonRequest(CE, [logits(), labels()], { parameters: { activation: 1 } }), 'parameters.activation = 1 must be one of "softmax", "sigmoid"'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { ignore_index: 0.5 } }), 'parameters.ignore_index = 0.5 must be an integer'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { label_smoothing: '0.1' } }), 'parameters.label_smoothing = "0.1" must be a number'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { label_smoothing: 1.5 } }), 'label_smoothing = 1.5 is outside [0, 1]'],
