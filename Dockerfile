@@ -55,6 +55,7 @@ COPY src ./src
 COPY routes ./routes
 COPY schemas ./schemas
 COPY bench ./bench
+COPY scripts/lib ./scripts/lib
 ENV BENCH_TARGET=http://loss:8080
 CMD ["npm", "run", "bench", "--", "--target", "http://loss:8080"]
 

@@ -21,7 +21,7 @@ import { scanBody } from '../src/wire/json-scan.js'
 import { decodedKeys } from '../src/plugins/validator.js'
 import { FocalBody as FocalBodySchema } from '../schemas/loss.js'
 import type { CrossEntropyBody, FocalBody } from '../schemas/loss.js'
-import { jsonBody, sigmoidBatch, softmaxBatch } from './bodies.js'
+import { jsonBody, sigmoidBatch, softmaxBatch } from '../scripts/lib/bodies.js'
 import { align } from './report.js'
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 /**
  * The load scenarios: what is sent where, over how many connections, and which target applies.
  */
-import { jsonBody, sigmoidBatch, softmaxBatch, v2BinaryBody } from './bodies.js'
+import { jsonBody, sigmoidBatch, softmaxBatch, v2BinaryBody } from '../scripts/lib/bodies.js'
 
 export type Target =
   | { readonly kind: 'floor', readonly ratio: number }

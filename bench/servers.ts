@@ -5,9 +5,9 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync, readFileSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../scripts/lib/net.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -41,17 +41,6 @@ process.on('exit', () => {
 })
 
 /** A port the kernel just handed out and took back; another process could take it first, rarely. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => { typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')) })
-    })
-  })
-}
-
 function entry (kind: ServerKind, fromSource: boolean): string[] {
   if (kind === 'floor') return ['--import', 'tsx', join(ROOT, 'bench/floor.ts')]
   return fromSource ? ['--import', 'tsx', join(ROOT, 'src/server.ts')] : [join(ROOT, 'dist/src/server.js')]

@@ -26,7 +26,7 @@ The same calls are repeated on float32 tensors; the largest float32-vs-float64 e
 (README.md quotes them) but not stored.
 
 Large inputs are stored as {"$gen": {...}} placeholders expanded by a mulberry32 PRNG; inputs.ts
-is the TypeScript twin of gen() below and must stay bit-identical (inputs.test.ts checks it).
+is the TypeScript twin of gen() below and must stay bit-identical (test/unit/golden-inputs.test.ts checks it).
 
 Run (PyTorch 1.13 / torchvision 0.14 from Debian, hence /usr/bin/python3):
     /usr/bin/python3 test/golden/generate.py            # writes cases.json, temporal.json, analysis.json

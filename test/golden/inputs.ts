@@ -2,8 +2,9 @@
  * Expands the `{"$gen": {...}}` placeholders of the golden fixtures into concrete arrays.
  *
  * TypeScript twin of `gen()` in generate.py: both must produce bit-identical values, which
- * inputs.test.ts checks against fingerprints stored in cases.json. Change both together.
+ * test/unit/golden-inputs.test.ts checks against fingerprints stored in cases.json. Change both together.
  */
+import { mulberry32 } from '../../scripts/lib/random.js'
 
 export type Nested = number | Nested[]
 
@@ -22,18 +23,6 @@ export interface GenSpec {
   power?: number
   low?: number
   high?: number
-}
-
-/** mulberry32, returning uniforms in [0, 1) with 32 random bits each. */
-export function mulberry32 (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6D2B79F5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** u ** k by left-to-right multiplication: Math.pow and C pow may differ in the last bit. */

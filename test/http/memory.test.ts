@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
-import { BACKENDS, build } from './helper.js'
+import { BACKENDS, build } from '../helper.js'
 
 const bodies: Array<[string, unknown]> = [
   ['/loss/focal', { logits: [[2, -1, 0.5], [0.1, 0.2, 3]], labels: [0, 2] }],

@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
-import { buildApp, engineFor } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { BACKENDS, build } from './helper.js'
+import { buildApp, engineFor } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { BACKENDS, build } from '../helper.js'
 
 test('readiness is 503 until the backend is initialised, loss routes too', async () => {
   const config = loadConfig({ LOG_LEVEL: 'silent', TFJS_BACKEND: BACKENDS[0] })

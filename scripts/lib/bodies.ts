@@ -5,18 +5,7 @@
  * `json.dumps(tensor.tolist())` or `JSON.stringify(Array.from(float32Array))` writes float32 values:
  * widened to double, up to 17 significant digits.
  */
-
-/** mulberry32: a small seeded PRNG, plenty for test data. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 } from './random.js'
 
 function normal (random: () => number): number {
   const u = 1 - random()
@@ -67,7 +56,7 @@ export interface Batch {
 
 /** A single-label batch: the labelled class gets a margin that is usually, not always, enough. */
 export function softmaxBatch (seed: number, rows: number, classes: number): Batch {
-  const random = prng(seed)
+  const random = mulberry32(seed)
   const freq = zipf(random, classes, 1.1)
   const logits = new Float32Array(rows * classes)
   const index = new Int32Array(rows)
@@ -82,7 +71,7 @@ export function softmaxBatch (seed: number, rows: number, classes: number): Batc
 
 /** A multi-label batch (COCO-like): a few positives per row, rarer for tail classes. */
 export function sigmoidBatch (seed: number, rows: number, classes: number): Batch {
-  const random = prng(seed)
+  const random = mulberry32(seed)
   const { order } = zipf(random, classes, 1)
   const prevalence = new Float64Array(classes)
   for (let r = 0; r < classes; r++) prevalence[order[r] ?? 0] = 0.4 / (r + 1) ** 0.7

@@ -6,9 +6,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { ConfigSchema, loadConfig } from '../src/config.js'
+import { ConfigSchema, loadConfig } from '../../src/config.js'
 
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8')) as Record<string, any>
+const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as Record<string, any>
 const loss = compose.services.loss as Record<string, any>
 const env = loss.environment as Record<string, string>
 const literal = (v: string): boolean => !v.includes('${')
@@ -39,5 +39,5 @@ test('the loadtest profile runs the bench against the service by its compose nam
   assert.deepEqual(loadtest.profiles, ['loadtest'])
   assert.equal(loadtest.depends_on.loss.condition, 'service_healthy')
   assert.deepEqual(loadtest.command, ['npm', 'run', 'bench', '--', '--target', 'http://loss:8080'])
-  assert.match(readFileSync(new URL('../bench/run.ts', import.meta.url), 'utf8'), /--target URL/)
+  assert.match(readFileSync(new URL('../../bench/run.ts', import.meta.url), 'utf8'), /--target URL/)
 })

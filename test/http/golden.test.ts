@@ -7,12 +7,12 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { crossEntropy, focalLoss, type LossResult } from '../src/losses/index.js'
-import { crossEntropyOptions, decodeInput, focalOptions } from '../src/wire/json/request.js'
-import { encodeLoss } from '../src/wire/json/reply.js'
-import type { CrossEntropyBody, FocalBody } from '../schemas/loss.js'
-import { BACKENDS, build } from './helper.js'
-import { materialize } from './golden/inputs.js'
+import { crossEntropy, focalLoss, type LossResult } from '../../src/losses/index.js'
+import { crossEntropyOptions, decodeInput, focalOptions } from '../../src/wire/json/request.js'
+import { encodeLoss } from '../../src/wire/json/reply.js'
+import type { CrossEntropyBody, FocalBody } from '../../schemas/loss.js'
+import { BACKENDS, build } from '../helper.js'
+import { materialize } from '../golden/inputs.js'
 import { checkReply, loadCases, worst, type GoldenCase } from './golden-check.js'
 
 function direct (c: GoldenCase, body: Record<string, unknown>): LossResult {
@@ -23,7 +23,7 @@ function direct (c: GoldenCase, body: Record<string, unknown>): LossResult {
 }
 
 // temporal.json: [N][C][T] logits with [N][T] labels, against F.cross_entropy on (N, C, T) input.
-const cases = [...loadCases('./golden/cases.json'), ...loadCases('./golden/temporal.json')]
+const cases = [...loadCases('../golden/cases.json'), ...loadCases('../golden/temporal.json')]
 const bodies = new Map(cases.map((c) => [c.name, materialize(c.request) as Record<string, unknown>]))
 const body = (c: GoldenCase): Record<string, unknown> => bodies.get(c.name) ?? {}
 

@@ -6,12 +6,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { parseAllDocuments } from 'yaml'
-import { ConfigSchema, loadConfig } from '../src/config.js'
-import { build } from './helper.js'
+import { ConfigSchema, loadConfig } from '../../src/config.js'
+import { build } from '../helper.js'
 
 type Doc = Record<string, any>
 
-const dir = new URL('../deploy/kubernetes/', import.meta.url)
+const dir = new URL('../../deploy/kubernetes/', import.meta.url)
 const docs: Doc[] = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) =>
   parseAllDocuments(readFileSync(new URL(f, dir), 'utf8')).map((d) => {
     assert.deepEqual(d.errors, [], f)

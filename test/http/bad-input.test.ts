@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { BACKENDS, build } from './helper.js'
+import { BACKENDS, build } from '../helper.js'
 
 const good = { logits: [[2, -1, 0.5], [0.1, 0.2, 3]], labels: [0, 2] }
 const sigmoid = { logits: [[2, -1, 0.5], [0.1, 0.2, 3]], labels: [[1, 0, 0], [0, 0.5, 1]], activation: 'sigmoid' }

@@ -10,13 +10,13 @@ import { Readable } from 'node:stream'
 import { deflateSync, gzipSync } from 'node:zlib'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { buildApp, engineFor } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { BACKENDS, build, post } from './helper.js'
-import { flatten } from './golden/inputs.js'
+import { buildApp, engineFor } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { BACKENDS, build, post } from '../helper.js'
+import { flatten } from '../golden/inputs.js'
 import { asLossReply, binaryRequest, bytesOf, infer, jsonRequest, readReply, type Tensor } from './v2/client.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string, version: string }
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string, version: string }
 
 const CE = '/v2/models/ce/infer'
 const FOCAL = '/v2/models/focal/infer'

@@ -8,13 +8,13 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { BACKENDS, build, post } from './helper.js'
-import { materialize } from './golden/inputs.js'
+import { BACKENDS, build, post } from '../helper.js'
+import { materialize } from '../golden/inputs.js'
 import { loadCases } from './golden-check.js'
 import { binaryRequest, bytesOf, jsonRequest, type Tensor } from './v2/client.js'
 import { expectedOutputs, inferTyped, shapeOf, toV2 } from './v2/golden.js'
 
-const cases = loadCases('./golden/analysis.json')
+const cases = loadCases('../golden/analysis.json')
 
 const CE = '/v2/models/ce/infer'
 const FOCAL = '/v2/models/focal/infer'

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../bench/servers.js'
+import { freePort } from '../../scripts/lib/net.js'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, engineFor, serverOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'

@@ -4,7 +4,7 @@ import os from 'node:os'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { availableCpus, ConfigError, ConfigSchema, loadConfig } from '../src/config.js'
+import { availableCpus, ConfigError, ConfigSchema, loadConfig } from '../../src/config.js'
 
 test('defaults', () => {
   const config = loadConfig({})

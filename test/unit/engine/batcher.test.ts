@@ -5,11 +5,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
-import { activate } from '../src/engine/backend.js'
-import { Batcher } from '../src/engine/batcher.js'
-import { planCrossEntropy, planFocal, run, type LossInput, type LossResult, type Plan } from '../src/losses/index.js'
-import { mulberry32 } from './golden/inputs.js'
-import { BACKENDS, build } from './helper.js'
+import { activate } from '../../../src/engine/backend.js'
+import { Batcher } from '../../../src/engine/batcher.js'
+import { planCrossEntropy, planFocal, run, type LossInput, type LossResult, type Plan } from '../../../src/losses/index.js'
+import { mulberry32 } from '../../../scripts/lib/random.js'
+import { BACKENDS, build } from '../../helper.js'
 
 function batch (seed: number, n: number, c: number, dense = false): LossInput {
   const u = mulberry32(seed)

@@ -12,8 +12,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { BACKENDS, build, post } from './helper.js'
-import { flatten, materialize } from './golden/inputs.js'
+import { BACKENDS, build, post } from '../helper.js'
+import { flatten, materialize } from '../golden/inputs.js'
 import { asLossReply, binaryRequest, infer, jsonRequest } from './v2/client.js'
 import { shapeOf, toV2 } from './v2/golden.js'
 
@@ -27,7 +27,7 @@ function load (file: string): Case[] {
   return (JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { cases: Case[] }).cases
 }
 
-const CASES = [...load('./golden/cases.json'), ...load('./golden/temporal.json')]
+const CASES = [...load('../golden/cases.json'), ...load('../golden/temporal.json')]
 
 for (const backend of BACKENDS) {
   describe(`golden cases through V2 equal POST /loss on ${backend}`, () => {

@@ -7,11 +7,11 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { BACKENDS, build } from './helper.js'
-import { materialize } from './golden/inputs.js'
+import { BACKENDS, build } from '../helper.js'
+import { materialize } from '../golden/inputs.js'
 import { checkReply, close, loadCases, worst, type GoldenCase } from './golden-check.js'
 
-const cases = loadCases('./golden/analysis.json')
+const cases = loadCases('../golden/analysis.json')
 
 type Json = Record<string, any>
 

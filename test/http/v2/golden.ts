@@ -1,9 +1,9 @@
 /**
  * The golden fixtures' JSON API bodies as V2 requests, and JSON API replies as the V2 outputs they
- * must equal. Shared by test/v2-golden.test.ts and test/v2-analysis.test.ts.
+ * must equal. Shared by test/http/v2-golden.test.ts and test/http/v2-analysis.test.ts.
  */
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { flatten } from '../golden/inputs.js'
+import { flatten } from '../../golden/inputs.js'
 import type { Tensor } from './client.js'
 
 export function shapeOf (value: unknown): number[] {

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { fnv1a, generateFlat, materialize, mulberry32, type GenSpec } from './inputs.js'
+import { mulberry32 } from '../../scripts/lib/random.js'
+import { fnv1a, generateFlat, materialize, type GenSpec } from '../golden/inputs.js'
 
 interface PrngCheck { seed: number, first: number[] }
 interface GenCheck { $gen: GenSpec, count: number, fnv1a: number, first: number[] }
@@ -15,10 +16,10 @@ function load (file: string): Fixture {
   return JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as Fixture
 }
 
-const files = ['./cases.json', './temporal.json'] as const
+const files = ['../golden/cases.json', '../golden/temporal.json'] as const
 
 test('mulberry32 matches the values generate.py stored', () => {
-  const { prng } = load('./cases.json')
+  const { prng } = load('../golden/cases.json')
   for (const { seed, first } of [prng, ...prng.more]) {
     const next = mulberry32(seed)
     assert.deepEqual(first.map(() => next()), first, `seed ${seed}`)

@@ -9,11 +9,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { jsonBody, softmaxBatch } from '../bench/bodies.js'
-import { decodeFloats, decodeLabels } from '../src/wire/json/arrays.js'
-import { decodeInput } from '../src/wire/json/request.js'
-import { PackedArray, scanBody } from '../src/wire/json-scan.js'
-import { InvalidInputError } from '../src/errors.js'
+import { jsonBody, softmaxBatch } from '../../../scripts/lib/bodies.js'
+import { decodeFloats, decodeLabels } from '../../../src/wire/json/arrays.js'
+import { decodeInput } from '../../../src/wire/json/request.js'
+import { PackedArray, scanBody } from '../../../src/wire/json-scan.js'
+import { InvalidInputError } from '../../../src/errors.js'
 
 const KEYS: ReadonlySet<string> = new Set(['logits', 'labels'])
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150) * 20
