@@ -103,19 +103,42 @@ function guard<A extends unknown[], T> (fn: (...args: A) => T): (...args: A) => 
     try {
       return fn(...args)
     } catch (err) {
-      const code = (err as { code?: unknown }).code
-      if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) {
-        throw new UnavailableError(`the run store is busy (${code}); retry`)
-      }
+      if (isBusy(err)) throw new UnavailableError(`the run store is busy (${(err as { code: string }).code}); retry`)
       throw err
     }
   }
 }
 
+function isBusy (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)
+}
+
+/**
+ * WAL is a property of the file, set by the first process to open it. Processes that start at once
+ * on a new file can each hold a read lock while waiting for the exclusive one the switch needs, so
+ * each tries with a short busy timeout and backs off for a random moment, rather than waiting out
+ * the full one.
+ */
+function useWal (db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS
+  db.pragma('busy_timeout = 20')
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) === 'wal' || db.pragma('journal_mode = WAL', { simple: true }) === 'wal') break
+    } catch (err) {
+      if (!isBusy(err) || Date.now() > deadline) throw err
+    }
+    if (Date.now() > deadline) throw new UnavailableError('the run store could not switch its file to WAL; retry')
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 45)
+  }
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+}
+
 export function openSqlite (dataDir: string, options: StoreOptions = {}): RunStore {
   mkdirSync(dataDir, { recursive: true })
-  const db = new Database(join(dataDir, 'runs.sqlite'), { timeout: BUSY_TIMEOUT_MS })
-  db.pragma('journal_mode = WAL')
+  const db = new Database(join(dataDir, 'runs.sqlite'))
+  useWal(db)
   db.pragma('synchronous = NORMAL')
   db.pragma('foreign_keys = ON')
   const now = options.now ?? Date.now

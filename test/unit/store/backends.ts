@@ -14,7 +14,7 @@ import { openStore } from '../../../src/store/index.js'
 import { add, digestOf, rowsOf } from './counter.js'
 
 export interface StoreConfig { DATA_DIR: string, DATABASE_URL?: string }
-export interface Job { runId?: string, ids?: string[], migrate?: boolean }
+export interface Job { runId?: string, ids?: string[], from?: number, migrate?: boolean }
 export interface Put { id: string, kind: string, t: number }
 
 export interface Backend {

@@ -6,9 +6,12 @@
  */
 import { once } from 'node:events'
 import { openStore } from '../../../src/store/index.js'
+// Loaded before "ready", so that the workers' first puts are not spread out by module loading.
+import '../../../src/store/sqlite.js'
+import '../../../src/store/postgres.js'
 import { add, digestOf, rowsOf } from './counter.js'
 
-interface Job { config: { DATA_DIR: string, DATABASE_URL?: string }, runId?: string, ids?: string[], migrate?: boolean, wait?: boolean }
+interface Job { config: { DATA_DIR: string, DATABASE_URL?: string }, runId?: string, ids?: string[], from?: number, migrate?: boolean, wait?: boolean }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job
 if (job.wait !== false) {
@@ -18,7 +21,9 @@ if (job.wait !== false) {
 }
 const store = await openStore(job.config)
 if (job.migrate === true) await store.migrate()
-for (const id of job.ids ?? []) {
+// `from` instead of `ids`: batches b<from>, b<from+1>, ... until the process is killed.
+const ids = job.from === undefined ? job.ids ?? [] : (function * (from) { for (let i = from; ; i++) yield `b${i}` })(job.from)
+for (const id of ids) {
   const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), add(rowsOf(id)))
   process.stdout.write(JSON.stringify({ id, kind: outcome.kind, t: performance.timeOrigin + performance.now() }) + '\n')
 }
