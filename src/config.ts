@@ -46,7 +46,11 @@ export const ConfigSchema = Type.Object({
   RETRY_AFTER_S: Int({ minimum: 1, maximum: 3600, default: 1, description: 'Retry-After seconds sent with overload 503s' }),
   REQUEST_TIMEOUT_MS: Int({ minimum: 1, default: 60_000, description: 'longest time to receive a whole request (headers and body); slower clients are cut off' }),
   HEADERS_TIMEOUT_MS: Int({ minimum: 1, default: 10_000, description: 'longest time to receive the request headers; capped at REQUEST_TIMEOUT_MS' }),
-  KEEP_ALIVE_TIMEOUT_MS: Int({ minimum: 1, default: 72_000, description: 'idle keep-alive connections are closed after this; keep it above the load balancer\'s idle timeout' })
+  KEEP_ALIVE_TIMEOUT_MS: Int({ minimum: 1, default: 72_000, description: 'idle keep-alive connections are closed after this; keep it above the load balancer\'s idle timeout' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'directory of the embedded SQLite store (runs.sqlite), created when missing; unused when DATABASE_URL is set' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'postgres://user@host:port/db puts runs in PostgreSQL, shared by every replica; unset: SQLite under DATA_DIR' })),
+  MAX_RUNS: Int({ minimum: 1, default: 1000, description: 'open runs at once; creating one more is refused until one is closed or deleted' }),
+  RUN_RETENTION_DAYS: Int({ minimum: 1, default: 30, description: 'closed runs older than this many days are deleted' })
 }, { additionalProperties: true })
 
 export type Config = Static<typeof ConfigSchema>

@@ -1,0 +1,216 @@
+/**
+ * The shared store: PostgreSQL, for any number of replicas behind a load balancer.
+ *
+ * SQL per dialect rather than a query builder, because the locking is what differs: a batch locks
+ * its run's row with `SELECT … FOR UPDATE`, then reads the batch record in a later statement (under
+ * READ COMMITTED each statement sees what committed before it, so a retry that waited for the lock
+ * sees the batch the first attempt wrote); creating a run and migrating take transaction-scoped
+ * advisory locks, because there is no row to lock yet.
+ *
+ * The pool drops a client on any error inside a transaction (the server rolls back what the lost
+ * session had begun), so a server that went away and came back leaves no broken connection behind.
+ * @see https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED
+ */
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import { buffer, bytes, conflictMessage, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
+import { unavailable } from './pg-errors.js'
+import type { NewRun, PutOutcome, RunPage, RunRecord, RunStore, RunSummary, StoreOptions } from './types.js'
+
+const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [{
+  version: 1,
+  name: 'runs and their batch records',
+  sql: `
+    CREATE TABLE runs (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      id uuid NOT NULL UNIQUE,
+      name text,
+      metadata json NOT NULL,
+      options json NOT NULL,
+      classes integer NOT NULL,
+      status text NOT NULL CHECK (status IN ('open', 'closed')),
+      created timestamptz NOT NULL,
+      closed timestamptz,
+      batches integer NOT NULL DEFAULT 0,
+      rows bigint NOT NULL DEFAULT 0,
+      state bytea NOT NULL,
+      version integer NOT NULL DEFAULT 1
+    );
+    CREATE INDEX runs_listed ON runs (created DESC, id DESC);
+    CREATE INDEX runs_closed ON runs (closed) WHERE status = 'closed';
+    -- Keyed by the run's bigint seq rather than its uuid, to keep a batch record small.
+    CREATE TABLE batches (
+      run bigint NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+      batch_id text NOT NULL,
+      digest text NOT NULL,
+      rows integer NOT NULL,
+      batches_after integer NOT NULL,
+      rows_after bigint NOT NULL,
+      created timestamptz NOT NULL,
+      PRIMARY KEY (run, batch_id)
+    );`
+}]
+
+const SUMMARY = 'seq, id, name, metadata, options, classes, status, created, closed, batches, rows, version'
+
+interface Row {
+  seq: string,
+  id: string,
+  name: string | null,
+  metadata: Record<string, unknown>,
+  options: unknown,
+  classes: number,
+  status: 'open' | 'closed',
+  created: Date,
+  closed: Date | null,
+  batches: number,
+  rows: string,
+  state: Buffer,
+  version: number
+}
+
+function summary (row: Omit<Row, 'state'>): RunSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    metadata: row.metadata,
+    options: row.options,
+    classes: row.classes,
+    status: row.status,
+    created: row.created.toISOString(),
+    closed: row.closed === null ? null : row.closed.toISOString(),
+    batches: row.batches,
+    rows: Number(row.rows),
+    version: row.version
+  }
+}
+
+function record (row: Row): RunRecord {
+  return { ...summary(row), state: bytes(row.state) }
+}
+
+const noop = () => {}
+
+export function openPostgres (url: string, options: StoreOptions = {}): RunStore {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 2000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 5000,
+    // A replica that stops mid-transaction must not hold a run's lock for long.
+    idle_in_transaction_session_timeout: 10_000,
+    query_timeout: 10_000
+  })
+  // An idle client whose server went away: the pool discards it; the next query reports the outage.
+  pool.on('error', noop)
+  const now = options.now ?? Date.now
+
+  async function guarded<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw unavailable(err) ?? err
+    }
+  }
+
+  function query<T> (text: string, values: unknown[] = []): Promise<T[]> {
+    return guarded(async () => (await pool.query(text, values)).rows as T[])
+  }
+
+  function transaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return guarded(async () => {
+      const client = await pool.connect()
+      // A checked-out client has no error listener of the pool's: a server gone between two queries must not crash the process.
+      client.on('error', noop)
+      try {
+        await client.query('BEGIN')
+        const result = await fn(client)
+        await client.query('COMMIT')
+        client.removeListener('error', noop)
+        client.release()
+        return result
+      } catch (err) {
+        client.removeListener('error', noop)
+        client.release(true)
+        throw err
+      }
+    })
+  }
+
+  async function lock (client: pg.PoolClient, name: string): Promise<void> {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || $1))", [name])
+  }
+
+  return {
+    dialect: 'postgres',
+    migrate: () => transaction(async (client) => {
+      await lock(client, 'migrations')
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL)')
+      const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version))
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue
+        await client.query(m.sql)
+        await client.query('INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)', [m.version, m.name, new Date(now())])
+      }
+    }),
+    createRun: (run: NewRun, maxOpen: number) => transaction(async (client) => {
+      await lock(client, 'runs.create')
+      const open = (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE status = 'open'")).rows[0]?.n ?? 0
+      if (open >= maxOpen) throw tooManyRuns(maxOpen)
+      const inserted = await client.query<Row>(`INSERT INTO runs (id, name, metadata, options, classes, status, created, state)
+        VALUES ($1, $2, $3::json, $4::json, $5, 'open', $6, $7) RETURNING *`,
+      [randomUUID(), run.name ?? null, JSON.stringify(run.metadata), JSON.stringify(run.options ?? null), run.classes, new Date(now()), buffer(run.state)])
+      return record(inserted.rows[0] as Row)
+    }),
+    getRun: async (id: string) => {
+      if (!isRunId(id)) return undefined
+      const [row] = await query<Row>('SELECT * FROM runs WHERE id = $1', [id])
+      return row === undefined ? undefined : record(row)
+    },
+    listRuns: async (page: { limit: number, cursor?: string }): Promise<RunPage> => {
+      const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
+      const rows = after === undefined
+        ? await query<Omit<Row, 'state'>>(`SELECT ${SUMMARY} FROM runs ORDER BY created DESC, id DESC LIMIT $1`, [page.limit + 1])
+        : await query<Omit<Row, 'state'>>(`SELECT ${SUMMARY} FROM runs WHERE (created, id) < ($1, $2)
+            ORDER BY created DESC, id DESC LIMIT $3`, [new Date(after.createdMs), after.id, page.limit + 1])
+      const runs = rows.slice(0, page.limit)
+      const last = runs.at(-1)
+      return { runs: runs.map(summary), next: rows.length > page.limit && last !== undefined ? encodeCursor(last.created.getTime(), last.id) : null }
+    },
+    closeRun: async (id: string) => {
+      if (!isRunId(id)) return undefined
+      const [row] = await query<Row>(`UPDATE runs SET status = 'closed', closed = $2, version = version + 1
+        WHERE id = $1 AND status = 'open' RETURNING *`, [id, new Date(now())])
+      const current = row ?? (await query<Row>('SELECT * FROM runs WHERE id = $1', [id]))[0]
+      return current === undefined ? undefined : record(current)
+    },
+    deleteRun: async (id: string) => isRunId(id) && (await guarded(() => pool.query('DELETE FROM runs WHERE id = $1', [id]))).rowCount === 1,
+    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> => {
+      if (!isRunId(runId)) return { kind: 'missing' }
+      return await transaction(async (client): Promise<PutOutcome> => {
+        const run = (await client.query<Row>('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [runId])).rows[0]
+        if (run === undefined) return { kind: 'missing' }
+        const seen = (await client.query<{ digest: string, batches_after: number, rows_after: string }>(
+          'SELECT digest, batches_after, rows_after FROM batches WHERE run = $1 AND batch_id = $2', [run.seq, batchId])).rows[0]
+        if (seen !== undefined) {
+          if (seen.digest !== digest) return { kind: 'conflict', message: conflictMessage(batchId) }
+          return { kind: 'replayed', run: record(run), progress: { batches: seen.batches_after, rows: Number(seen.rows_after) } }
+        }
+        if (run.status !== 'open') return { kind: 'closed' }
+        const state = merge(bytes(run.state))
+        const progress = { batches: run.batches + 1, rows: Number(run.rows) + rows }
+        await client.query(`WITH updated AS (
+            UPDATE runs SET state = $3, batches = $4, rows = $5, version = version + 1 WHERE seq = $1 RETURNING seq)
+          INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
+            SELECT seq, $2, $6, $7, $4, $5, $8 FROM updated`,
+        [run.seq, batchId, buffer(state), progress.batches, progress.rows, digest, rows, new Date(now())])
+        return { kind: 'added', run: { ...summary(run), ...progress, state, version: run.version + 1 }, progress }
+      })
+    },
+    purgeClosed: async (olderThanDays: number) => (await guarded(() =>
+      pool.query("DELETE FROM runs WHERE status = 'closed' AND closed < $1", [new Date(now() - olderThanDays * DAY_MS)]))).rowCount ?? 0,
+    ping: async () => { await query('SELECT 1') },
+    close: () => pool.end()
+  }
+}

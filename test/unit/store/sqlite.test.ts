@@ -1,0 +1,4 @@
+import { sqlite } from './backends.js'
+import { storeSuite } from './suite.js'
+
+storeSuite(sqlite)
