@@ -5,7 +5,7 @@
  * (reduction). `loss call` is `crossEntropy` / `focalLoss` from src/losses/index.ts (plan + kernel +
  * finish); `batched x16` is the per-request cost (plan included) when 16 plans go through the
  * engine's batcher together, as concurrent HTTP requests do; small batches only, since what it
- * saves is the fixed cost per tfjs op. The bodies are the HTTP bench's (bench/bodies.ts). `JSON.parse`
+ * saves is the fixed cost per tfjs op. The bodies are the HTTP bench's (scripts/lib/bodies.ts). `JSON.parse`
  * is shown beside them for scale: it is what Fastify's own parser (and so the HTTP bench's floor)
  * spends on the same body before any decoding.
  */

@@ -55,7 +55,7 @@ const close = (a: number, b: number, rel: number, abs: number): boolean => Math.
 let browser: Browser
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`)
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: npm test installs it (scripts/test-prereqs.mjs), or set CHROMIUM_PATH`)
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 })
 
