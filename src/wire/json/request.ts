@@ -57,7 +57,11 @@ export type JsonModel = 'ce' | 'focal' | 'compare'
 
 /** The body of a loss route as the dataplane's request. */
 export function scoreRequest (model: JsonModel, body: CompareBody): ScoreRequest {
-  const input = decodeInput(body)
+  return requestFor(model, body, decodeInput(body))
+}
+
+/** The options of a body applied to a batch already decoded (a run's batch, from JSON or V2). */
+export function requestFor (model: JsonModel, body: CompareBody, input: LossInput): ScoreRequest {
   const balanced = classWeights(body, input.shape)
   const losses: LossSpec[] = []
   if (model !== 'focal') losses.push({ name: 'ce', loss: 'ce', options: crossEntropyOptions(body, balanced) })

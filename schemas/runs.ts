@@ -1,0 +1,97 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { CompareBody, CompareReply, Labels, Logits } from './loss.js'
+
+/** The scoring options of /loss/compare a run applies to every batch. */
+const ScoringOptions = Type.Omit(CompareBody, ['logits', 'labels', 'reduction', 'hardest'])
+
+export const RunCreateBody = Type.Object({
+  classes: Type.Integer({ minimum: 1, maximum: 100_000, description: 'C, the classes of every batch' }),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  metadata: Type.Optional(Type.Object({}, {
+    additionalProperties: true,
+    description: 'the caller\'s own small JSON object (model, checkpoint, dataset), at most 4 KiB as JSON',
+    examples: [{ model: 'tsm-r50', checkpoint: 'epoch-50', dataset: 'kinetics400-val' }]
+  })),
+  hardest: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'keep the k rows with the largest loss over the whole run, per loss' })),
+  ...ScoringOptions.properties
+}, { additionalProperties: false, examples: [{ classes: 400, name: 'focal γ=2', metadata: { checkpoint: 'epoch-50' }, gamma: 2, hardest: 10 }] })
+export type RunCreateBody = Static<typeof RunCreateBody>
+
+/** A batch of a run: the `/loss` format; options may be repeated, and must then equal the run's. */
+export const BatchBody = Type.Object({
+  logits: Logits,
+  labels: Labels,
+  ...Type.Partial(ScoringOptions).properties
+}, { additionalProperties: false })
+export type BatchBody = Static<typeof BatchBody>
+
+export const RunParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+export const BatchParams = Type.Object({
+  id: Type.String({ maxLength: 64 }),
+  batchId: Type.String({ description: 'the caller\'s id of the batch, e.g. rank3-step117: 1 to 128 of A-Z a-z 0-9 . _ : -' })
+})
+export const CompareParams = Type.Object({ a: Type.String({ maxLength: 64 }), b: Type.String({ maxLength: 64 }) })
+export const ListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' }))
+})
+
+const Progress = Type.Object({ id: Type.String(), batches: Type.Integer(), rows: Type.Integer() })
+
+export const BatchReply = Type.Object({
+  ...CompareReply.properties,
+  run: Progress,
+  replayed: Type.Boolean({ description: 'this batch id was added before with this batch: answered again, counted once' })
+})
+export type BatchReply = Static<typeof BatchReply>
+
+const Totals = Type.Object({
+  loss: Type.Union([Type.Number(), Type.Null()], { description: 'Σ sum / Σ normalizer over every batch; null before any row counted' }),
+  sum: Type.Number(),
+  normalizer: Type.Number()
+})
+const ClassTotals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.Number(), Type.Null()]) })
+const HardRow = Type.Object({
+  batch: Type.String(),
+  index: Type.Union([Type.Integer(), Type.Tuple([Type.Integer(), Type.Integer()])]),
+  label: Type.Integer(),
+  loss: Type.Number()
+})
+
+export const RunSummary = Type.Object({
+  id: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  created: Type.String(),
+  closed: Type.Union([Type.String(), Type.Null()]),
+  classes: Type.Integer(),
+  batches: Type.Integer(),
+  rows: Type.Integer()
+})
+export type RunListed = Static<typeof RunSummary>
+
+export const RunReply = Type.Object({
+  ...RunSummary.properties,
+  options: Type.Record(Type.String(), Type.Unknown(), { description: 'the scoring options every batch is scored with' }),
+  ce: Totals,
+  focal: Totals,
+  perClass: Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ce: ClassTotals, focal: ClassTotals })),
+  hardest: Type.Optional(Type.Record(Type.String(), Type.Array(HardRow), { description: 'per loss, the k rows with the largest loss so far' }))
+})
+export type RunReply = Static<typeof RunReply>
+
+export const RunList = Type.Object({ runs: Type.Array(RunSummary), next: Type.Union([Type.String(), Type.Null()]) })
+
+const Difference = Type.Union([Type.Number(), Type.Null()], { description: 'b − a; null where either is undefined' })
+
+export const RunComparison = Type.Object({
+  a: RunReply,
+  b: RunReply,
+  difference: Type.Object({
+    ce: Difference,
+    focal: Difference,
+    perClass: Type.Array(Type.Object({ class: Type.Integer(), ce: Difference, focal: Difference }), { description: 'per class, b − a of the mean losses' })
+  })
+})
+

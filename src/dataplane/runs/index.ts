@@ -1,0 +1,126 @@
+/**
+ * Evaluation runs: batches scored with the run's options, their statistics merged into the run in
+ * one store transaction each, so any number of clients, processes and replicas can add batches to
+ * one run and a retried batch is counted once. The codecs build each batch's ScoreRequest from the
+ * run's options; this layer scores it, fingerprints it and merges it.
+ */
+import { createHash } from 'node:crypto'
+import { ConflictError, NotFoundError } from '../../errors.js'
+import type { LossInput } from '../../losses/index.js'
+import type { NewRun, Progress, RunPage, RunRecord, RunStore } from '../../store/index.js'
+import type { Dataplane } from '../index.js'
+import type { ScoreRequest, ScoreResult } from '../types.js'
+import { batchState, decodeState, encodeState, emptyState, mergeState, type RunState } from './state.js'
+
+export type { RunHardRow, RunState } from './state.js'
+
+export interface RunLimits {
+  /** Open runs at most (MAX_RUNS). */
+  readonly maxOpen: number
+}
+
+export interface NewRunRequest {
+  readonly name: string | undefined
+  readonly metadata: Record<string, unknown>
+  readonly classes: number
+  /** The scoring options, as the codec that created the run will read them back for each batch. */
+  readonly options: unknown
+  /** The names of the losses each batch is scored with. */
+  readonly losses: readonly string[]
+}
+
+export interface BatchOutcome {
+  readonly result: ScoreResult
+  readonly progress: Progress
+  /** The batch id was added before with the same batch: it is counted once. */
+  readonly replayed: boolean
+}
+
+/** A run as stored, with its statistics decoded. */
+export interface RunView {
+  readonly record: RunRecord
+  readonly state: RunState
+}
+
+/** sha256 of the batch as scored: shape, logits and labels, so equal batches match across transports. */
+export function batchDigest (input: LossInput): string {
+  const hash = createHash('sha256')
+  hash.update(JSON.stringify([input.shape, input.labels.kind, input.labels.shape]))
+  hash.update(Buffer.from(input.logits.buffer, input.logits.byteOffset, input.logits.byteLength))
+  const { data } = input.labels
+  hash.update(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+  return hash.digest('hex')
+}
+
+export class Runs {
+  constructor (private readonly store: RunStore, private readonly dataplane: Dataplane, private readonly limits: RunLimits) {}
+
+  async create (run: NewRunRequest): Promise<RunRecord> {
+    const record: NewRun = {
+      metadata: run.metadata,
+      options: run.options,
+      classes: run.classes,
+      state: encodeState(emptyState(run.classes, run.losses))
+    }
+    if (run.name !== undefined) record.name = run.name
+    return await this.store.createRun(record, this.limits.maxOpen)
+  }
+
+  async get (id: string): Promise<RunRecord> {
+    const record = await this.store.getRun(id)
+    if (record === undefined) throw new NotFoundError(`run ${JSON.stringify(id)} not found`)
+    return record
+  }
+
+  async view (id: string): Promise<RunView> {
+    const record = await this.get(id)
+    return { record, state: decodeState(record.state) }
+  }
+
+  async list (limit: number, cursor: string | undefined): Promise<RunPage> {
+    return await this.store.listRuns(cursor === undefined ? { limit } : { limit, cursor })
+  }
+
+  async close (id: string): Promise<RunRecord> {
+    const record = await this.store.closeRun(id)
+    if (record === undefined) throw new NotFoundError(`run ${JSON.stringify(id)} not found`)
+    return record
+  }
+
+  async delete (id: string): Promise<void> {
+    if (!await this.store.deleteRun(id)) throw new NotFoundError(`run ${JSON.stringify(id)} not found`)
+  }
+
+  /**
+   * Scores one batch of `run` and merges it. The request must ask for the per-class totals and, when
+   * the run keeps hardest rows, for them (the codec builds it from the run's options). A retried
+   * batch id with the same batch is scored again, answered with the progress it had when it was
+   * counted, and not counted twice; with another batch it is a conflict.
+   */
+  async putBatch (run: RunRecord, batchId: string, request: ScoreRequest, hardest: number): Promise<BatchOutcome> {
+    const result = await this.dataplane.score(request)
+    const rows = request.input.shape[0] as number
+    const delta = batchState(result, run.classes, batchId)
+    const outcome = await this.store.putBatch(run.id, batchId, batchDigest(request.input), rows,
+      (state) => encodeState(mergeState(decodeState(state), delta, hardest)))
+    switch (outcome.kind) {
+      case 'added':
+      case 'replayed':
+        return { result, progress: outcome.progress, replayed: outcome.kind === 'replayed' }
+      case 'conflict':
+        throw new ConflictError(outcome.message)
+      case 'closed':
+        throw new ConflictError(`run ${run.id} is closed: it takes no more batches`)
+      case 'missing':
+        throw new NotFoundError(`run ${JSON.stringify(run.id)} not found`)
+    }
+  }
+
+  async purge (olderThanDays: number): Promise<number> {
+    return await this.store.purgeClosed(olderThanDays)
+  }
+
+  async ping (): Promise<void> {
+    await this.store.ping()
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Runs over JSON: the options a run is created with, checked once on a batch of one row; each
+ * batch as the dataplane's request under those options; a run's statistics as its reply.
+ */
+import { invalid } from '../../errors.js'
+import type { ScoreRequest } from '../../dataplane/index.js'
+import type { RunState, RunView } from '../../dataplane/runs/index.js'
+import type { LossInput } from '../../losses/index.js'
+import type { RunSummary as StoredSummary } from '../../store/index.js'
+import type { CompareBody } from '../../../schemas/loss.js'
+import type { BatchBody, RunCreateBody, RunListed, RunReply } from '../../../schemas/runs.js'
+import { requestFor } from './request.js'
+
+/** The losses a run scores; their names key its totals. */
+export const RUN_LOSSES = ['ce', 'focal'] as const
+
+const METADATA_LIMIT = 4096
+
+/** What a run stores of its creation body: the scoring options, without what is the run's own. */
+export function runOptions (body: RunCreateBody): Omit<CompareBody, 'logits' | 'labels'> {
+  const { classes: _classes, name: _name, metadata: _metadata, ...options } = body
+  return options
+}
+
+export function checkMetadata (metadata: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (metadata === undefined) return {}
+  const size = Buffer.byteLength(JSON.stringify(metadata))
+  if (size > METADATA_LIMIT) invalid(`metadata is ${size} bytes as JSON; the limit is ${METADATA_LIMIT}`)
+  return metadata
+}
+
+/** A one-row batch of `classes` zeros under the options, so that every option check runs at creation. */
+export function probeRequest (options: Omit<CompareBody, 'logits' | 'labels'>, classes: number): ScoreRequest {
+  const input: LossInput = { logits: new Float32Array(classes), shape: [1, classes], labels: { kind: 'index', data: Int32Array.of(0), shape: [1] } }
+  return requestFor('compare', { ...options, logits: [], labels: [] }, input)
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+
+/**
+ * One batch under its run's options: C must be the run's, and an option the batch repeats must
+ * equal the run's. Per-class totals are always computed (the run keeps them); the hardest rows
+ * when the run keeps them, at most as many as the batch has.
+ */
+export function batchRequest (body: BatchBody, input: LossInput, classes: number, stored: Omit<CompareBody, 'logits' | 'labels'>): ScoreRequest {
+  const given = input.shape.length === 1 ? 1 : input.shape[1] as number
+  if (given !== classes) invalid(`logits has ${given} classes; the run has ${classes}`)
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'logits' || key === 'labels') continue
+    const run: unknown = (stored as Record<string, unknown>)[key]
+    if (!same(value, run)) invalid(`${key} = ${JSON.stringify(value)} does not match the run's ${key} = ${JSON.stringify(run ?? null)}`)
+  }
+  const frames = input.shape.length === 3 ? input.shape[2] as number : 1
+  const rows = (input.shape[0] as number) * frames
+  const hardest = stored.hardest === undefined ? undefined : Math.min(stored.hardest, rows)
+  return requestFor('compare', { ...stored, logits: [], labels: [], breakdown: true, hardest }, input)
+}
+
+function lossTotals (state: RunState, name: string): RunReply['ce'] {
+  const totals = state.losses[name]
+  if (totals === undefined) throw new Error(`the run has no loss named ${name}`)
+  return { loss: totals.normalizer === 0 ? null : totals.sum / totals.normalizer, sum: totals.sum, normalizer: totals.normalizer }
+}
+
+export function encodeSummary (record: StoredSummary): RunListed {
+  return {
+    id: record.id,
+    name: record.name,
+    metadata: record.metadata,
+    status: record.status,
+    created: record.created,
+    closed: record.closed,
+    classes: record.classes,
+    batches: record.batches,
+    rows: record.rows
+  }
+}
+
+/** A run's totals over every batch so far: means as Σ sum / Σ normalizer, per class as Σ sum / Σ count. */
+export function encodeRun ({ record, state }: RunView): RunReply {
+  const perClass = Array.from(state.classCounts, (count, c) => {
+    const total = (name: string): { sum: number, mean: number | null } => {
+      const sum = state.losses[name]?.classSums[c] as number
+      return { sum, mean: count === 0 ? null : sum / count }
+    }
+    return { class: c, count, ce: total('ce'), focal: total('focal') }
+  })
+  const reply: RunReply = {
+    ...encodeSummary(record),
+    options: record.options as Record<string, unknown>,
+    ce: lossTotals(state, 'ce'),
+    focal: lossTotals(state, 'focal'),
+    perClass
+  }
+  if ((record.options as { hardest?: number }).hardest !== undefined) reply.hardest = state.hardest
+  return reply
+}
