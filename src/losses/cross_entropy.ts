@@ -16,24 +16,24 @@
  * @see https://pytorch.org/docs/1.13/generated/torch.nn.functional.binary_cross_entropy_with_logits.html
  */
 import { InvalidInputError } from '../errors.js'
-import { checkVector } from './checks.js'
+import { asIs, checkVector, type FieldName } from './checks.js'
 import { head, type Prepared } from './plan.js'
 import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
 import type { CrossEntropyOptions, LossInput, LossResult } from './types.js'
 import { float32 } from '../arrays.js'
 
-export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions): Prepared<LossResult> {
-  const { layout, index, x } = prepareBatch(input, options)
+export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions, name: FieldName = asIs): Prepared<LossResult> {
+  const { layout, index, x } = prepareBatch(input, options, name)
   const { rows, classes, valuesShape } = layout
   const { shape } = input
   const { weight, posWeight, labelSmoothing: eps, reduction } = options
-  if (weight !== undefined) checkVector('weight', weight, classes, 0)
+  if (weight !== undefined) checkVector(name('weight'), weight, classes, 0)
   if (posWeight !== undefined) {
-    if (options.activation !== 'sigmoid') throw new InvalidInputError('posWeight applies to activation "sigmoid" only')
-    checkVector('posWeight', posWeight, classes, 0)
+    if (options.activation !== 'sigmoid') throw new InvalidInputError(`${name('posWeight')} applies to activation "sigmoid" only`)
+    checkVector(name('posWeight'), posWeight, classes, 0)
   }
-  const w = (c: number): number => weight?.[c] ?? 1
+  const w = (c: number): number => weight === undefined ? 1 : weight[c] as number
 
   if (options.activation === 'sigmoid') {
     const t = sigmoidTargets(input, layout, index, eps)
@@ -46,12 +46,12 @@ export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions
 
   if (index !== undefined) {
     let normalizer = 0
-    for (let i = 0; i < rows; i++) if (index.keep === undefined || index.keep[i] === 1) normalizer += w(index.target[i] ?? 0)
+    for (let i = 0; i < rows; i++) if (index.keep === undefined || index.keep[i] === 1) normalizer += w(index.target[i] as number)
     const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
       reduce({ values: head(outputs, i), valuesShape, normalizer, reduction, keep: index.keep })
     if (eps === 0) {
       const coef = float32(rows)
-      for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? w(index.target[i] ?? 0) : 0
+      for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? w(index.target[i] as number) : 0
       return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma: null, coef }] }, finish }
     }
     const coef = softmaxCoefficients(input, layout, index, eps, w, w)

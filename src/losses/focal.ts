@@ -16,24 +16,24 @@
  * @see https://keras.io/api/losses/probabilistic_losses/#categoricalfocalcrossentropy-class
  */
 import { InvalidInputError } from '../errors.js'
-import { checkScalar, checkVector } from './checks.js'
+import { asIs, checkScalar, checkVector, type FieldName } from './checks.js'
 import { head, type Prepared } from './plan.js'
 import { prepareBatch, sigmoidTargets, softmaxCoefficients } from './prepare.js'
 import { reduce } from './reduce.js'
 import type { FocalOptions, LossInput, LossResult } from './types.js'
 import { float32 } from '../arrays.js'
 
-export function planFocal (input: LossInput, options: FocalOptions): Prepared<LossResult> {
-  const { layout, index, x } = prepareBatch(input, options)
-  checkScalar('gamma', options.gamma, 0)
+export function planFocal (input: LossInput, options: FocalOptions, name: FieldName = asIs): Prepared<LossResult> {
+  const { layout, index, x } = prepareBatch(input, options, name)
+  checkScalar(name('gamma'), options.gamma, 0)
   const { rows, classes, valuesShape } = layout
   const { shape } = input
   const { alpha, gamma, labelSmoothing: eps, reduction } = options
-  if (typeof alpha === 'number') checkScalar('alpha', alpha, 0, 1)
-  else if (alpha !== null) checkVector('alpha', alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
+  if (typeof alpha === 'number') checkScalar(name('alpha'), alpha, 0, 1)
+  else if (alpha !== null) checkVector(name('alpha'), alpha, classes, 0, options.activation === 'sigmoid' ? 1 : Infinity)
   if (options.weight !== undefined) {
-    if (options.activation !== 'sigmoid') throw new InvalidInputError('a focal weight applies to activation "sigmoid" only; use alpha for softmax')
-    checkVector('weight', options.weight, classes, 0)
+    if (options.activation !== 'sigmoid') throw new InvalidInputError(`a focal ${name('weight')} applies to activation "sigmoid" only; use ${name('alpha')} for softmax`)
+    checkVector(name('weight'), options.weight, classes, 0)
   }
   const kept = index === undefined ? rows : index.kept
 
@@ -45,12 +45,12 @@ export function planFocal (input: LossInput, options: FocalOptions): Prepared<Lo
     }
   }
 
-  const a = (c: number): number => alpha === null ? 1 : typeof alpha === 'number' ? alpha : alpha[c] ?? 1
+  const a = (c: number): number => alpha === null ? 1 : typeof alpha === 'number' ? alpha : alpha[c] as number
   const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
     reduce({ values: head(outputs, i), valuesShape, normalizer: kept, reduction, keep: index?.keep })
   if (index !== undefined && eps === 0) {
     const coef = float32(rows)
-    for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? a(index.target[i] ?? 0) : 0
+    for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? a(index.target[i] as number) : 0
     return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma, coef }] }, finish }
   }
   const coef = softmaxCoefficients(input, layout, index, eps, a, a)
