@@ -42,13 +42,14 @@ export function planLdam (input: LossInput, options: LdamOptions, name: FieldNam
   const margin = ldamMargins(counts, options.maxMargin)
   const s = options.scale
   const labels = input.labels.data as Int32Array
+  const { logits } = input
   const x = float32(rows * classes)
   const row = new Float64Array(classes)
   for (let i = 0; i < rows; i++) {
     const base = i * classes
-    for (let c = 0; c < classes; c++) row[c] = s * (input.logits[base + c] as number)
+    for (let c = 0; c < classes; c++) row[c] = s * (logits[base + c] as number)
     const y = labels[i] as number
-    if (y >= 0 && y < classes && y !== options.ignoreIndex) row[y] = s * ((input.logits[base + y] as number) - (margin[y] as number))
+    if (y >= 0 && y < classes && y !== options.ignoreIndex) row[y] = s * ((logits[base + y] as number) - (margin[y] as number))
     writeShifted(row, x, base)
   }
   return planCrossEntropy({ logits: x, shape: input.shape, labels: input.labels }, crossEntropyOptionsOf(options, options.weight, undefined), name)

@@ -36,11 +36,12 @@ export function planLogitAdjusted (input: LossInput, options: LogitAdjustedOptio
       shift[c] = tau * Math.log(n / total)
     }
   }
+  const { logits } = input
   const x = float32(rows * classes)
   const row = new Float64Array(classes)
   for (let i = 0; i < rows; i++) {
     const base = i * classes
-    for (let c = 0; c < classes; c++) row[c] = (input.logits[base + c] as number) + (shift[c] as number)
+    for (let c = 0; c < classes; c++) row[c] = (logits[base + c] as number) + (shift[c] as number)
     writeShifted(row, x, base)
   }
   return planCrossEntropy({ logits: x, shape: input.shape, labels: input.labels }, crossEntropyOptionsOf(options, options.weight, undefined), name)

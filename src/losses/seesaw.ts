@@ -40,13 +40,14 @@ export function planSeesaw (input: LossInput, options: SeesawOptions, name: Fiel
   const logN = Float64Array.from(counts, (n) => Math.log(Math.max(n, 1)))
   const logEps = Math.log(eps)
   const labels = input.labels.data as Int32Array
+  const { logits } = input
   const x = float32(rows * classes)
   const row = new Float64Array(classes)
   for (let i = 0; i < rows; i++) {
     const base = i * classes
     let max = -Infinity
     for (let c = 0; c < classes; c++) {
-      const v = input.logits[base + c] as number
+      const v = logits[base + c] as number
       row[c] = v
       if (v > max) max = v
     }
