@@ -89,10 +89,6 @@ def index_labels(req, x):
     return g.is_index(x, req['labels'])
 
 
-def result(none, norm, ref):
-    return none, norm, ref
-
-
 # ----------------------------------------------------------------------------------------------
 # References: each returns (per-row or per-element float tensor, normalizer, reference text)
 
@@ -342,9 +338,9 @@ def specs():
     return out
 
 
-IDENTITY_BASE = {'poly': lambda r: ('ce' if r.get('base', 'ce') == 'ce' else 'focal', r),
-                 'logit_adjusted': lambda r: ('ce', r), 'ldam': lambda r: ('ce', r), 'seesaw': lambda r: ('ce', r),
-                 'asymmetric': lambda r: ('ce', r)}
+def identity_base(loss, req):
+    """The generate.py endpoint an identity case must equal: poly's base, else cross-entropy."""
+    return req.get('base', 'ce') if loss == 'poly' else 'ce'
 
 
 def build():
@@ -361,8 +357,7 @@ def build():
         else:
             expected_loss = None if loss_value is None else g.clean(loss_value)
         if '/identity/' in f'/{name}':
-            base, breq = IDENTITY_BASE[loss](req)
-            bouts, bnorm, _ = g.compute(base, base_request(breq), F64)
+            bouts, bnorm, _ = g.compute(identity_base(loss, req), base_request(req), F64)
             assert bnorm == norm, name
             assert torch.allclose(per, bouts['none'], rtol=1e-13, atol=1e-300), (name, (per - bouts['none']).abs().max())
         per32, _, _ = REFS[loss](req, F32)

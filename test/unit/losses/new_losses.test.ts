@@ -56,6 +56,8 @@ for (const backend of BACKENDS) {
     near(asl.values[1] ?? NaN, -Math.log(0.55) * 0.45 ** 4, 'asl negative')
     // Far below log(eps): the positive term is the clamp's -log(1e-8) (gamma+ 0), never NaN or inf.
     near(score(dense([[-1e3]], [[1]]), spec('asymmetric', { activation: 'sigmoid', gammaPos: 0 })).loss, -Math.log(1e-8), 'asl clamp')
+    // eps = 0, where the reference's log(0) is -inf (and 0 * log 0 NaN): the unclamped log-sigmoid.
+    near(score(dense([[-1e3, 1e3]], [[1, 0]]), spec('asymmetric', { activation: 'sigmoid', eps: 0, clip: 0, reduction: 'none' })).values[0] ?? NaN, 1e3, 'asl eps 0')
     // A negative with p <= clip has no loss at all.
     near(score(dense([[-5]], [[0]]), spec('asymmetric', { activation: 'sigmoid' })).loss, 0, 'asl shifted negative')
     assert.equal(tf.memory().numTensors, before)
