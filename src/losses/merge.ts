@@ -6,7 +6,7 @@
  * spread followed by new properties costs microseconds (see losses/types.ts).
  */
 import { float32, int32 } from '../arrays.js'
-import type { KernelCall, SigmoidCall, SigmoidHead, SingleCall, SoftmaxDenseCall, SoftmaxHead, SoftmaxIndexCall } from './kernels.js'
+import type { KernelCall, SigmoidCall, SigmoidHead, SingleCall, SoftmaxDenseCall, SoftmaxHead, SoftmaxIndexCall, SoftmaxPolyHead } from './kernels.js'
 
 /** One call computing the heads of both calls, which must share their inputs (`/loss/compare`). */
 export function withHeadsOf (a: KernelCall, b: KernelCall): KernelCall {
@@ -89,12 +89,13 @@ function concat<T extends Float32Array | Int32Array> (parts: readonly T[], make:
 }
 
 function mergeSoftmaxHeads (same: ReadonlyArray<SoftmaxIndexCall | SoftmaxDenseCall>, heads: readonly SoftmaxHead[]): SoftmaxHead[] {
+  // Equal signatures: every call has head i, of the same kind, with an offset if the first has one.
   return heads.map((h, i) => {
-    const coef = concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32)
+    const coef = concat(same.map((c) => (c.heads[i] as SoftmaxHead).coef), float32)
     if (h.kind !== 'poly') return { gamma: h.gamma, coef }
     const offset = h.offset === undefined
       ? undefined
-      : concat(same.map((c) => { const g = c.heads[i]; return g?.kind === 'poly' && g.offset !== undefined ? g.offset : float32(0) }), float32)
+      : concat(same.map((c) => (c.heads[i] as SoftmaxPolyHead).offset as Float32Array), float32)
     return { kind: 'poly', power: h.power, coef, offset }
   })
 }
