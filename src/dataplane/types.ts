@@ -2,18 +2,17 @@
  * The transport-neutral request and result: what every codec (JSON bodies, V2 tensors, and the runs)
  * decodes a request into, and what it encodes a reply from. Nothing here knows HTTP.
  */
-import type { Analysis, ClassTotals, CrossEntropyOptions, FocalOptions, HardRow, LossInput, LossResult, Namer } from '../losses/index.js'
+import type { Analysis, ClassTotals, HardRow, LossInput, LossResult, LossSpec, Namer } from '../losses/index.js'
 
 /** One loss to score, under the name the reply keys it by. */
-export type LossSpec =
-  | { readonly name: string, readonly loss: 'ce', readonly options: CrossEntropyOptions }
-  | { readonly name: string, readonly loss: 'focal', readonly options: FocalOptions }
+export type NamedLoss = LossSpec & { readonly label: string }
 
 export interface ScoreRequest {
   readonly input: LossInput
-  readonly losses: readonly LossSpec[]
+  /** The losses in reply order; each spec's `name` spells its fields for the core's messages. */
+  readonly losses: readonly NamedLoss[]
   readonly analysis: Analysis
-  /** How the caller spells each option, for the core's messages. */
+  /** How the caller spells the request's shared fields (`hardest`, class balance). */
   readonly name: Namer
 }
 

@@ -60,7 +60,7 @@ export function checkScalar (name: string, value: number, min: number, max = Inf
 /** Labels must be in [0, classes) or equal ignoreIndex. */
 export function checkIndexLabels (data: Int32Array, shape: readonly number[], classes: number, ignoreIndex: number): void {
   for (let i = 0; i < data.length; i++) {
-    const y = data[i] ?? 0
+    const y = data[i] as number
     if ((y < 0 || y >= classes) && y !== ignoreIndex) {
       invalid(`${at('labels', i, shape)} = ${y} is outside [0, ${classes})`)
     }
@@ -69,7 +69,7 @@ export function checkIndexLabels (data: Int32Array, shape: readonly number[], cl
 
 export function checkUnitInterval (name: string, data: Float32Array, shape: readonly number[]): void {
   for (let i = 0; i < data.length; i++) {
-    const v = data[i] ?? 0
+    const v = data[i] as number
     if (!(v >= 0 && v <= 1)) invalid(`${at(name, i, shape)} = ${v} is outside [0, 1]`)
   }
 }
@@ -78,9 +78,43 @@ export function checkUnitInterval (name: string, data: Float32Array, shape: read
 export function checkVector (name: string, v: Float32Array, classes: number, min: number, max = Infinity): void {
   if (v.length !== classes) invalid(`${name} has ${v.length} values, expected ${classes} (one per class)`)
   for (let c = 0; c < v.length; c++) {
-    const value = v[c] ?? 0
+    const value = v[c] as number
     if (!Number.isFinite(value) || value < min || value > max) {
       invalid(`${name}[${c}] = ${value} is outside [${min}, ${max === Infinity ? '∞' : max}${max === Infinity ? ')' : ']'}`)
     }
   }
+}
+
+/**
+ * Class counts: one finite value >= 0 per class (> 0 when `positive` says why a zero has no finite
+ * answer).
+ */
+export function checkCounts (name: string, counts: Float32Array | undefined, classes: number, positive?: string): Float32Array {
+  if (counts === undefined) return invalid(`${name} is required`)
+  if (counts.length !== classes) invalid(`${name} has ${counts.length} values, expected ${classes} (one per class)`)
+  for (let c = 0; c < counts.length; c++) {
+    const n = counts[c] as number
+    if (!Number.isFinite(n)) invalid(`${name}[${c}] = ${n} must be a finite number`)
+    if (n < 0) invalid(`${name}[${c}] = ${n} must be >= 0`)
+    if (positive !== undefined && n === 0) invalid(`${name}[${c}] = 0 must be > 0 (${positive})`)
+  }
+  return counts
+}
+
+/** A scalar option with an open upper bound: `${name} = 1 is outside [0, 1)`. */
+export function checkHalfOpen (name: string, value: number, min: number, max: number): void {
+  if (!Number.isFinite(value)) invalid(`${name} must be a finite number`)
+  if (value < min || value >= max) invalid(`${name} = ${value} is outside [${min}, ${max})`)
+}
+
+/** A scalar option that must be strictly positive. */
+export function checkPositive (name: string, value: number): void {
+  if (!Number.isFinite(value)) invalid(`${name} must be a finite number`)
+  if (value <= 0) invalid(`${name} = ${value} must be > 0`)
+}
+
+/** Losses defined for one layout only. */
+export function checkLayout (layout: Layout, input: LossInput, loss: string, indexOnly: boolean): void {
+  if (layout.frames !== undefined) invalid(`${loss} takes logits of shape [N, C], got [${input.shape.join(', ')}]`)
+  if (indexOnly && input.labels.kind !== 'index') invalid(`${loss} takes class-index labels of shape [N], not probabilities`)
 }

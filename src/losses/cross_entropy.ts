@@ -33,7 +33,7 @@ export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions
     if (options.activation !== 'sigmoid') invalid(`${name('posWeight')} applies to activation "sigmoid" only`)
     checkVector(name('posWeight'), posWeight, classes, 0)
   }
-  const w = (c: number): number => weight?.[c] ?? 1
+  const w = (c: number): number => weight === undefined ? 1 : weight[c] as number
 
   if (options.activation === 'sigmoid') {
     const t = sigmoidTargets(input, layout, index, eps)
@@ -46,12 +46,12 @@ export function planCrossEntropy (input: LossInput, options: CrossEntropyOptions
 
   if (index !== undefined) {
     let normalizer = 0
-    for (let i = 0; i < rows; i++) if (index.keep === undefined || index.keep[i] === 1) normalizer += w(index.target[i] ?? 0)
+    for (let i = 0; i < rows; i++) if (index.keep === undefined || index.keep[i] === 1) normalizer += w(index.target[i] as number)
     const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
       reduce({ values: head(outputs, i), valuesShape, normalizer, reduction, keep: index.keep })
     if (eps === 0) {
       const coef = float32(rows)
-      for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? w(index.target[i] ?? 0) : 0
+      for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? w(index.target[i] as number) : 0
       return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma: null, coef }] }, finish }
     }
     const coef = softmaxCoefficients(input, layout, index, eps, w, w)

@@ -45,12 +45,12 @@ export function planFocal (input: LossInput, options: FocalOptions, name: Namer 
     }
   }
 
-  const a = (c: number): number => alpha === null ? 1 : typeof alpha === 'number' ? alpha : alpha[c] ?? 1
+  const a = (c: number): number => alpha === null ? 1 : typeof alpha === 'number' ? alpha : alpha[c] as number
   const finish = (outputs: readonly Float32Array[], i = 0): LossResult =>
     reduce({ values: head(outputs, i), valuesShape, normalizer: kept, reduction, keep: index?.keep })
   if (index !== undefined && eps === 0) {
     const coef = float32(rows)
-    for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? a(index.target[i] ?? 0) : 0
+    for (let i = 0; i < rows; i++) coef[i] = index.keep === undefined || index.keep[i] === 1 ? a(index.target[i] as number) : 0
     return { call: { kind: 'softmax-index', rows, classes, x, target: index.target, heads: [{ gamma, coef }] }, finish }
   }
   const coef = softmaxCoefficients(input, layout, index, eps, a, a)

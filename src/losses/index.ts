@@ -17,6 +17,12 @@ export { balancedWeights, classBalancedFocal, classBalancedWeights, type ClassBa
 export { DEFAULTS } from './defaults.js'
 export type { Plan, Prepared } from './plan.js'
 export { withHeadsOf } from './kernels.js'
+export { planPoly } from './poly.js'
+export { planLogitAdjusted } from './logit_adjusted.js'
+export { planLdam, ldamMargins } from './ldam.js'
+export { planAsymmetric } from './asymmetric.js'
+export { planSeesaw } from './seesaw.js'
+export { planLoss, planMany, type LossKind, type LossSpec } from './many.js'
 export type { KernelCall } from './kernels.js'
 
 export function run<T> (plan: Plan<T>): T {

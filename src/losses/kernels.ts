@@ -1,21 +1,38 @@
 /**
  * The tfjs computations. Every loss is one of three kernels over a [rows, classes] matrix; the loss
  * files only prepare coefficient arrays and reduce what comes back. A call lists one or more heads
- * (loss terms sharing the same log-probabilities), so `/loss/compare` pays for one softmax.
+ * (loss terms sharing the same log-probabilities), so `/loss/compare` pays for one softmax. A `multi`
+ * call runs several such calls over the same batch (losses on different logits, or of both kinds).
  *
  * Per-row and per-element values are independent of the other rows, so calls with the same
  * signature can be concatenated along rows and split afterwards with identical results: that is what
- * the engine's dynamic batcher does.
+ * the engine's dynamic batcher does (merge.ts).
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { float32, int32 } from '../arrays.js'
 
 /** gamma null: cross-entropy term -lp; a number: focal term (1 - p)^gamma * -lp. */
-export interface SoftmaxHead {
+export interface SoftmaxLogHead {
+  readonly kind?: 'log'
   readonly gamma: number | null
   /** softmax-index: one factor per row; softmax-dense: one per element. */
   readonly coef: Float32Array
 }
+
+/**
+ * The Poly-1 term (1 - p_t)^power with 1 - p_t = coef_i (-expm1(lp_iy)) (softmax-index) or
+ * sum_c coef_ic (-expm1(lp_ic)) + offset_i (softmax-dense: coef = t', offset = 1 - sum_c t'_ic), so
+ * that 1 - p_t never comes from a cancelling 1 - sum_c t'_c p_c. Not negated: the term is >= 0.
+ */
+export interface SoftmaxPolyHead {
+  readonly kind: 'poly'
+  readonly power: number
+  readonly coef: Float32Array
+  /** softmax-dense only, one value per row. */
+  readonly offset: Float32Array | undefined
+}
+
+export type SoftmaxHead = SoftmaxLogHead | SoftmaxPolyHead
 
 /** Output per head and row: coef_i * term(lp[i, target_i]). */
 export interface SoftmaxIndexCall {
@@ -46,6 +63,10 @@ export type SigmoidHead =
     /** Per-class multiplier of the whole term (class-balanced weights, Cui et al.). */
     readonly weight: Float32Array | undefined
   }
+  /** (1 - p_t)^power, the Poly-1 term of the sigmoid losses. */
+  | { readonly kind: 'poly', readonly power: number }
+  /** Ridnik et al.'s asymmetric loss, element by element (asymmetric.ts). */
+  | { readonly kind: 'asymmetric', readonly gammaPos: number, readonly gammaNeg: number, readonly clip: number, readonly eps: number }
 
 /** Output per head and element: the element's loss. */
 export interface SigmoidCall {
@@ -57,10 +78,23 @@ export interface SigmoidCall {
   readonly heads: readonly SigmoidHead[]
 }
 
-export type KernelCall = SoftmaxIndexCall | SoftmaxDenseCall | SigmoidCall
+/**
+ * Several calls over the same batch (same rows and classes) run one after the other; its outputs are
+ * the parts' outputs in order. It lets one plan hold losses that cannot share a log-softmax.
+ */
+export interface MultiCall {
+  readonly kind: 'multi'
+  readonly rows: number
+  readonly classes: number
+  readonly parts: readonly SingleCall[]
+}
+
+export type SingleCall = SoftmaxIndexCall | SoftmaxDenseCall | SigmoidCall
+export type KernelCall = SingleCall | MultiCall
 
 /** Runs one call and returns one Float32Array per head. */
 export function execute (call: KernelCall): Float32Array[] {
+  if (call.kind === 'multi') return call.parts.flatMap((part) => execute(part))
   const outputs = tf.tidy(() => {
     switch (call.kind) {
       case 'softmax-index': return softmaxIndex(call)
@@ -76,7 +110,7 @@ export function execute (call: KernelCall): Float32Array[] {
 }
 
 /** The shifted logits x - max and log-sum-exp of them, as log_softmax computes them. */
-function shiftedLogSumExp (call: KernelCall): { shifted: tf.Tensor, lse: tf.Tensor } {
+function shiftedLogSumExp (call: SingleCall): { shifted: tf.Tensor, lse: tf.Tensor } {
   const x = tf.tensor2d(call.x, [call.rows, call.classes])
   const shifted = tf.sub(x, tf.max(x, 1, true))
   return { shifted, lse: tf.log(tf.sum(tf.exp(shifted), 1)) }
@@ -100,19 +134,32 @@ function modulate (base: tf.Tensor, gamma: number): tf.Tensor {
   return tf.pow(base, tf.scalar(gamma))
 }
 
+/**
+ * base^power for a base that is >= 0 up to rounding: a fractional power of a rounding-negative base
+ * would be NaN, so it is clamped at 0 first (an integer power keeps the reference's sign).
+ */
+function polyPower (base: tf.Tensor, power: number): tf.Tensor {
+  return modulate(Number.isInteger(power) ? base : tf.relu(base), power)
+}
+
 /** -coef, so that the loss's sign costs a JS loop over rows instead of one more tfjs op. */
 function negated (coef: Float32Array): Float32Array {
   const out = float32(coef.length)
-  for (let i = 0; i < coef.length; i++) out[i] = -(coef[i] ?? 0)
+  for (let i = 0; i < coef.length; i++) out[i] = -(coef[i] as number)
   return out
 }
 
 function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
   const { shifted, lse } = shiftedLogSumExp(call)
   const flat = int32(call.rows)
-  for (let i = 0; i < call.rows; i++) flat[i] = i * call.classes + (call.target[i] ?? 0)
+  for (let i = 0; i < call.rows; i++) flat[i] = i * call.classes + (call.target[i] as number)
   const lp = tf.sub(tf.gather(tf.reshape(shifted, [-1]), tf.tensor1d(flat, 'int32')), lse)
+  let oneMinusP: tf.Tensor | undefined
   return call.heads.map((head) => {
+    if (head.kind === 'poly') {
+      oneMinusP ??= tf.neg(tf.expm1(lp))
+      return tf.mul(modulate(oneMinusP, head.power), tf.tensor1d(head.coef))
+    }
     const term = head.gamma === null ? lp : focalTerm(lp, head.gamma)
     return tf.mul(term, tf.tensor1d(negated(head.coef)))
   })
@@ -120,10 +167,18 @@ function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
 
 function softmaxDense (call: SoftmaxDenseCall): tf.Tensor[] {
   const { shifted, lse } = shiftedLogSumExp(call)
+  const shape: [number, number] = [call.rows, call.classes]
   const lp = tf.sub(shifted, tf.reshape(lse, [call.rows, 1]))
+  let oneMinusP: tf.Tensor | undefined
   return call.heads.map((head) => {
+    if (head.kind === 'poly') {
+      oneMinusP ??= tf.neg(tf.expm1(lp))
+      const sum = tf.sum(tf.mul(oneMinusP, tf.tensor2d(head.coef, shape)), 1)
+      const base = head.offset === undefined ? sum : tf.add(sum, tf.tensor1d(head.offset))
+      return polyPower(base, head.power)
+    }
     const term = head.gamma === null ? lp : focalTerm(lp, head.gamma)
-    return tf.neg(tf.sum(tf.mul(term, tf.tensor2d(head.coef, [call.rows, call.classes])), 1))
+    return tf.neg(tf.sum(tf.mul(term, tf.tensor2d(head.coef, shape)), 1))
   })
 }
 
@@ -142,21 +197,25 @@ function sigmoid (call: SigmoidCall): tf.Tensor[] {
   const negQ = tf.mul(oneMinusT, negLogQ)
   let plain: tf.Tensor | undefined
   const plainBce = (): tf.Tensor => (plain ??= tf.add(tf.mul(t, negLogP), negQ))
+  // 1 - p_t = p(1 - t) + (1 - p)t, with 1 - p = sigmoid(-x): accurate in both tails.
+  let pt: tf.Tensor | undefined
+  const oneMinusPt = (): tf.Tensor => (pt ??= tf.add(tf.mul(tf.sigmoid(x), oneMinusT), tf.mul(tf.sigmoid(tf.neg(x)), t)))
   const row = (v: Float32Array): tf.Tensor => tf.tensor2d(v, [1, call.classes])
 
   return call.heads.map((head) => {
-    if (head.kind === 'bce') {
-      const loss = head.posWeight === undefined
-        ? plainBce()
-        : tf.add(tf.mul(tf.mul(t, negLogP), row(head.posWeight)), negQ)
-      return head.weight === undefined ? loss : tf.mul(loss, row(head.weight))
+    switch (head.kind) {
+      case 'bce': {
+        const loss = head.posWeight === undefined
+          ? plainBce()
+          : tf.add(tf.mul(tf.mul(t, negLogP), row(head.posWeight)), negQ)
+        return head.weight === undefined ? loss : tf.mul(loss, row(head.weight))
+      }
+      case 'poly': return modulate(oneMinusPt(), head.power)
+      case 'asymmetric': return asymmetric(x, t, oneMinusT, negLogP, negLogQ, head)
+      case 'focal': break
     }
     let loss = plainBce()
-    if (head.gamma !== 0) {
-      // 1 - p_t = p(1 - t) + (1 - p)t, with 1 - p = sigmoid(-x): accurate in both tails.
-      const oneMinusPt = tf.add(tf.mul(tf.sigmoid(x), oneMinusT), tf.mul(tf.sigmoid(tf.neg(x)), t))
-      loss = tf.mul(loss, modulate(oneMinusPt, head.gamma))
-    }
+    if (head.gamma !== 0) loss = tf.mul(loss, modulate(oneMinusPt(), head.gamma))
     if (head.alpha !== null) {
       const alpha = typeof head.alpha === 'number' ? tf.scalar(head.alpha) : row(head.alpha)
       loss = tf.mul(loss, tf.add(tf.mul(t, alpha), tf.mul(oneMinusT, tf.sub(tf.scalar(1), alpha))))
@@ -165,99 +224,30 @@ function sigmoid (call: SigmoidCall): tf.Tensor[] {
   })
 }
 
-/*
- * Calls are written out field by field, not as `{ ...call, heads }`: on Node 20's V8 an object
- * spread followed by new properties costs microseconds (see losses/types.ts).
+/**
+ * ASL's element loss -(t log max(p, eps) + (1 - t) log max(q, eps)) (1 - p_t)^(g+ t + g- (1 - t)),
+ * with p = sigmoid(x) and the shifted negative probability q = min(1 - p + clip, 1). The clamped logs
+ * are max(log p, log eps) (log is monotone) with log p = -softplus(-x), exact in the tails where the
+ * reference's 1 - sigmoid(x) rounds; 1 - p_t = t (1 - p) + (1 - t) max(p - clip, 0) exactly.
  */
-
-/** One call computing the heads of both calls, which must share their inputs (`/loss/compare`). */
-export function withHeadsOf (a: KernelCall, b: KernelCall): KernelCall {
-  const { rows, classes, x } = a
-  if (a.kind === 'sigmoid' && b.kind === 'sigmoid') return { kind: 'sigmoid', rows, classes, x, t: a.t, heads: a.heads.concat(b.heads) }
-  if (a.kind === 'softmax-index' && b.kind === 'softmax-index') return { kind: 'softmax-index', rows, classes, x, target: a.target, heads: a.heads.concat(b.heads) }
-  if (a.kind === 'softmax-dense' && b.kind === 'softmax-dense') return { kind: 'softmax-dense', rows, classes, x, heads: a.heads.concat(b.heads) }
-  throw new Error(`cannot combine a ${a.kind} call with a ${b.kind} call`)
+function asymmetric (
+  x: tf.Tensor, t: tf.Tensor, oneMinusT: tf.Tensor, negLogP: tf.Tensor, negLogQ: tf.Tensor,
+  head: { readonly gammaPos: number, readonly gammaNeg: number, readonly clip: number, readonly eps: number }
+): tf.Tensor {
+  const logEps = tf.scalar(Math.log(head.eps))
+  const logPos = tf.maximum(tf.neg(negLogP), logEps)
+  const logNeg = head.clip > 0
+    ? tf.log(tf.maximum(tf.minimum(tf.add(tf.sigmoid(tf.neg(x)), tf.scalar(head.clip)), tf.scalar(1)), tf.scalar(head.eps)))
+    : tf.maximum(tf.neg(negLogQ), logEps)
+  const loss = tf.neg(tf.add(tf.mul(t, logPos), tf.mul(oneMinusT, logNeg)))
+  if (head.gammaPos === 0 && head.gammaNeg === 0) return loss
+  const p = tf.sigmoid(x)
+  const negBase = head.clip > 0 ? tf.relu(tf.sub(p, tf.scalar(head.clip))) : p
+  const base = tf.add(tf.mul(t, tf.sigmoid(tf.neg(x))), tf.mul(oneMinusT, negBase))
+  const gamma = head.gammaPos === head.gammaNeg
+    ? tf.scalar(head.gammaPos)
+    : tf.add(tf.scalar(head.gammaNeg), tf.mul(t, tf.scalar(head.gammaPos - head.gammaNeg)))
+  return tf.mul(loss, tf.pow(base, gamma))
 }
 
-/** Calls with equal signatures (and equal per-class vectors) can run as one. */
-export function signature (call: KernelCall): string {
-  const heads = call.kind === 'sigmoid'
-    ? call.heads.map((h) => h.kind === 'bce'
-      ? `bce:${h.weight === undefined ? '' : 'w'}:${h.posWeight === undefined ? '' : 'p'}`
-      : `focal:${h.gamma}:${h.alpha === null ? 'none' : typeof h.alpha === 'number' ? h.alpha : 'vec'}:${h.weight === undefined ? '' : 'w'}`)
-    : call.heads.map((h) => String(h.gamma))
-  return `${call.kind}|${call.classes}|${heads.join(',')}`
-}
-
-function sameVector (a: Float32Array | undefined, b: Float32Array | undefined): boolean {
-  if (a === b) return true
-  if (a === undefined || b === undefined || a.length !== b.length) return false
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength)
-    .equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
-}
-
-/** Whether two calls with the same signature share their per-class vectors too. */
-export function compatible (a: KernelCall, b: KernelCall): boolean {
-  if (a.kind !== 'sigmoid' || b.kind !== 'sigmoid') return true
-  return a.heads.every((h, i) => {
-    const g = b.heads[i]
-    if (g === undefined) return false
-    if (h.kind === 'bce' && g.kind === 'bce') {
-      return sameVector(h.weight, g.weight) && sameVector(h.posWeight, g.posWeight)
-    }
-    if (h.kind === 'focal' && g.kind === 'focal') {
-      const alpha = typeof h.alpha !== 'object' || h.alpha === null || typeof g.alpha !== 'object' || g.alpha === null
-        ? h.alpha === g.alpha
-        : sameVector(h.alpha, g.alpha)
-      return alpha && sameVector(h.weight, g.weight)
-    }
-    return false
-  })
-}
-
-function concat<T extends Float32Array | Int32Array> (parts: readonly T[], make: (n: number) => T): T {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0]
-  let length = 0
-  for (const p of parts) length += p.length
-  const out = make(length)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-}
-
-/** Concatenates compatible calls along rows. */
-export function merge (calls: readonly KernelCall[]): KernelCall {
-  const first = calls[0]
-  if (first === undefined) throw new Error('merge needs at least one call')
-  if (calls.length === 1) return first
-  const rows = calls.reduce((n, c) => n + c.rows, 0)
-  const { classes } = first
-  const x = concat(calls.map((c) => c.x), float32)
-  const softmaxHeads = (same: ReadonlyArray<SoftmaxIndexCall | SoftmaxDenseCall>, heads: readonly SoftmaxHead[]): SoftmaxHead[] =>
-    heads.map((h, i) => ({ gamma: h.gamma, coef: concat(same.map((c) => c.heads[i]?.coef ?? float32(0)), float32) }))
-  switch (first.kind) {
-    case 'softmax-index': {
-      const same = calls as readonly SoftmaxIndexCall[]
-      return { kind: 'softmax-index', rows, classes, x, target: concat(same.map((c) => c.target), int32), heads: softmaxHeads(same, first.heads) }
-    }
-    case 'softmax-dense':
-      return { kind: 'softmax-dense', rows, classes, x, heads: softmaxHeads(calls as readonly SoftmaxDenseCall[], first.heads) }
-    case 'sigmoid':
-      return { kind: 'sigmoid', rows, classes, x, t: concat((calls as readonly SigmoidCall[]).map((c) => c.t), float32), heads: first.heads }
-  }
-}
-
-/** Splits the outputs of a merged call back into one list of head outputs per original call. */
-export function split (calls: readonly KernelCall[], outputs: readonly Float32Array[]): Float32Array[][] {
-  if (calls.length === 1) return [outputs.slice()]
-  let offset = 0
-  return calls.map((c) => {
-    const size = c.kind === 'sigmoid' ? c.rows * c.classes : c.rows
-    const part = outputs.map((o) => o.subarray(offset, offset + size))
-    offset += size
-    return part
-  })
-}
+export { compatible, merge, signature, split, withHeadsOf } from './merge.js'

@@ -40,7 +40,7 @@ export function asRows (data: Float32Array, layout: Layout): Float32Array {
     for (let c = 0; c < classes; c++) {
       const from = src + c * frames
       let to = i * frames * classes + c
-      for (let t = 0; t < frames; t++, to += classes) out[to] = data[from + t] ?? 0
+      for (let t = 0; t < frames; t++, to += classes) out[to] = data[from + t] as number
     }
   }
   return out
@@ -67,7 +67,7 @@ export function indexRows (labels: IndexLabels, ignoreIndex: number): IndexRows 
   }
   if (keep === undefined) return { target: data, keep, kept }
   const target = int32(data.length)
-  for (let i = 0; i < data.length; i++) target[i] = keep[i] === 1 ? (data[i] ?? 0) : 0
+  for (let i = 0; i < data.length; i++) target[i] = keep[i] === 1 ? data[i] as number : 0
   return { target, keep, kept }
 }
 
@@ -92,14 +92,14 @@ export function softmaxCoefficients (
       if (index.keep !== undefined && index.keep[i] === 0) continue
       const base = i * classes
       if (uniform > 0) for (let c = 0; c < classes; c++) coef[base + c] = uniform * scale(c)
-      const y = index.target[i] ?? 0
-      coef[base + y] = (coef[base + y] ?? 0) + (1 - smoothing) * rowFactor(y)
+      const y = index.target[i] as number
+      coef[base + y] = (coef[base + y] as number) + (1 - smoothing) * rowFactor(y)
     }
     return coef
   }
   const t = asRows(input.labels.data as Float32Array, layout)
   for (let i = 0, k = 0; i < rows; i++) {
-    for (let c = 0; c < classes; c++, k++) coef[k] = scale(c) * ((t[k] ?? 0) * (1 - smoothing) + uniform)
+    for (let c = 0; c < classes; c++, k++) coef[k] = scale(c) * ((t[k] as number) * (1 - smoothing) + uniform)
   }
   return coef
 }
@@ -111,12 +111,23 @@ export function sigmoidTargets (input: LossInput, layout: Layout, index: IndexRo
   if (index !== undefined) {
     const t = float32(rows * classes)
     if (off > 0) t.fill(off)
-    for (let i = 0; i < rows; i++) t[i * classes + (index.target[i] ?? 0)] = 1 - off
+    for (let i = 0; i < rows; i++) t[i * classes + (index.target[i] as number)] = 1 - off
     return t
   }
   const t = input.labels.data as Float32Array
   if (smoothing === 0) return t
   const out = float32(t.length)
-  for (let k = 0; k < t.length; k++) out[k] = (t[k] ?? 0) * (1 - smoothing) + off
+  for (let k = 0; k < t.length; k++) out[k] = (t[k] as number) * (1 - smoothing) + off
   return out
+}
+
+/**
+ * Writes a row of modified logits, computed in float64, as float32 values minus the row's maximum:
+ * log-softmax only depends on the differences, and rounding after the shift keeps the logits near the
+ * maximum (the ones that decide the loss) exact to float32 even when |x| is large.
+ */
+export function writeShifted (row: Float64Array, out: Float32Array, offset: number): void {
+  let max = -Infinity
+  for (let c = 0; c < row.length; c++) if ((row[c] as number) > max) max = row[c] as number
+  for (let c = 0; c < row.length; c++) out[offset + c] = (row[c] as number) - max
 }

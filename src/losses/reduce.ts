@@ -22,7 +22,7 @@ export function reduce ({ values, valuesShape, normalizer, reduction, keep, rowW
       values[i] = 0
       continue
     }
-    const v = values[i] ?? 0
+    const v = values[i] as number
     if (!Number.isFinite(v)) {
       throw new UnrepresentableError(`the loss at ${at('index', i, valuesShape).slice('index'.length)} overflows float32; scale down the logits or weights`)
     }

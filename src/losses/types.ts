@@ -99,3 +99,58 @@ export interface LossResult {
   readonly values: Float32Array
   readonly valuesShape: readonly number[]
 }
+
+/**
+ * Poly-1 (poly.ts): the base loss's own options plus epsilon. `weight` / `posWeight` go to a
+ * cross-entropy base, `gamma` / `alpha` / `weight` to a focal one (unused otherwise).
+ */
+export interface PolyOptions extends CommonOptions {
+  readonly base: 'ce' | 'focal'
+  readonly epsilon: number
+  readonly gamma: number
+  readonly alpha: number | Float32Array | null
+  readonly weight?: Float32Array | undefined
+  readonly posWeight?: Float32Array | undefined
+}
+
+export const POLY_DEFAULTS = { base: 'ce', epsilon: 1, gamma: 2, alpha: 0.25 } as const
+
+/** Logit adjustment (logit_adjusted.ts). */
+export interface LogitAdjustedOptions extends CommonOptions {
+  /** Training-set count per class: the priors are n_c / sum n. Required. */
+  readonly classCounts: Float32Array | undefined
+  readonly tau: number
+  readonly weight?: Float32Array | undefined
+}
+
+export const LOGIT_ADJUSTED_DEFAULTS = { tau: 1 } as const
+
+/** LDAM (ldam.ts); DRW's class-balanced weights come in as `weight`. */
+export interface LdamOptions extends CommonOptions {
+  readonly classCounts: Float32Array | undefined
+  readonly maxMargin: number
+  readonly scale: number
+  readonly weight?: Float32Array | undefined
+}
+
+export const LDAM_DEFAULTS = { maxMargin: 0.5, scale: 30 } as const
+
+/** Asymmetric loss (asymmetric.ts); activation must be "sigmoid". */
+export interface AsymmetricOptions extends CommonOptions {
+  readonly gammaPos: number
+  readonly gammaNeg: number
+  readonly clip: number
+  readonly eps: number
+}
+
+export const ASYMMETRIC_DEFAULTS = { gammaPos: 1, gammaNeg: 4, clip: 0.05, eps: 1e-8, reduction: 'sum' } as const
+
+/** Seesaw (seesaw.ts); `classCounts` is mmpretrain's `cum_samples`. */
+export interface SeesawOptions extends CommonOptions {
+  readonly classCounts: Float32Array | undefined
+  readonly p: number
+  readonly q: number
+  readonly eps: number
+}
+
+export const SEESAW_DEFAULTS = { p: 0.8, q: 2, eps: 1e-2 } as const

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
 import { BACKENDS, build } from '../helper.js'
 import { materialize } from '../golden/inputs.js'
-import { checkReply, close, loadCases, worst, type GoldenCase } from './golden-check.js'
+import { checkReply, close, loadCases, worst, type GoldenCase } from '../golden/check.js'
 
 const cases = loadCases('../golden/analysis.json')
 

@@ -13,7 +13,7 @@ import { encodeLoss } from '../../src/wire/json/reply.js'
 import type { CrossEntropyBody, FocalBody } from '../../schemas/loss.js'
 import { BACKENDS, build } from '../helper.js'
 import { materialize } from '../golden/inputs.js'
-import { checkReply, loadCases, worst, type GoldenCase } from './golden-check.js'
+import { checkReply, loadCases, worst, type GoldenCase } from '../golden/check.js'
 
 function direct (c: GoldenCase, body: Record<string, unknown>): LossResult {
   const input = decodeInput(body as { logits: unknown, labels: unknown })

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { BACKENDS, build, post } from '../helper.js'
 import { materialize } from '../golden/inputs.js'
-import { loadCases } from './golden-check.js'
+import { loadCases } from '../golden/check.js'
 import { binaryRequest, bytesOf, jsonRequest, type Tensor } from './v2/client.js'
 import { expectedOutputs, inferTyped, shapeOf, toV2 } from './v2/golden.js'
 

@@ -3,7 +3,7 @@
  * their defaults, class-balanced weights by the core's rule. Field names are the body's own, so the
  * core's messages need no translation.
  */
-import type { LossSpec, ScoreRequest } from '../../dataplane/index.js'
+import type { NamedLoss, ScoreRequest } from '../../dataplane/index.js'
 import {
   asGiven, balancedWeights, classBalancedFocal, crossEntropyOptionsOf, DEFAULTS, focalOptionsOf,
   type Analysis, type CommonOptions, type CrossEntropyOptions, type FocalOptions, type LossInput
@@ -63,8 +63,8 @@ export function scoreRequest (model: JsonModel, body: CompareBody): ScoreRequest
 /** The options of a body applied to a batch already decoded (a run's batch, from JSON or V2). */
 export function requestFor (model: JsonModel, body: CompareBody, input: LossInput): ScoreRequest {
   const balanced = classWeights(body, input.shape)
-  const losses: LossSpec[] = []
-  if (model !== 'focal') losses.push({ name: 'ce', loss: 'ce', options: crossEntropyOptions(body, balanced) })
-  if (model !== 'ce') losses.push({ name: 'focal', loss: 'focal', options: focalOptions(body, balanced) })
+  const losses: NamedLoss[] = []
+  if (model !== 'focal') losses.push({ label: 'ce', kind: 'ce', options: crossEntropyOptions(body, balanced) })
+  if (model !== 'ce') losses.push({ label: 'focal', kind: 'focal', options: focalOptions(body, balanced) })
   return { input, losses, analysis: analysisOf(body, balanced), name: asGiven }
 }

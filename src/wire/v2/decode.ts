@@ -4,7 +4,7 @@
  * through `v2Name`, so its messages read in V2's spelling (`pos_weight`, `parameters.hardest`).
  */
 import { invalid } from '../../errors.js'
-import type { LossSpec, ScoreRequest } from '../../dataplane/index.js'
+import type { NamedLoss, ScoreRequest } from '../../dataplane/index.js'
 import {
   balancedWeights, classBalancedFocal, crossEntropyOptionsOf, DEFAULTS, focalOptionsOf,
   type Analysis, type CommonOptions, type CrossEntropyOptions, type FocalOptions, type LossInput, type Namer, type Reduction
@@ -104,8 +104,8 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
   }
   const analysis: Analysis = { activation: common.activation, ignoreIndex: common.ignoreIndex, breakdown, hardest: k, classWeights: balanced }
   const ce = (): CrossEntropyOptions => crossEntropyOptionsOf(common, balanced ?? readVector(raw.get('weight')), readVector(raw.get('pos_weight')))
-  const losses: LossSpec[] = []
-  if (model !== 'focal') losses.push({ name: 'ce', loss: 'ce', options: ce() })
-  if (model !== 'ce') losses.push({ name: 'focal', loss: 'focal', options: focalOptions(common, parameters, raw.get('alpha'), balanced) })
+  const losses: NamedLoss[] = []
+  if (model !== 'focal') losses.push({ label: 'ce', kind: 'ce', options: ce(), name: v2Name })
+  if (model !== 'ce') losses.push({ label: 'focal', kind: 'focal', options: focalOptions(common, parameters, raw.get('alpha'), balanced), name: v2Name })
   return { model, request: { input, losses, analysis, name: v2Name }, reduction: common.reduction, outputs }
 }

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { flatten } from '../golden/inputs.js'
+import { flatten } from './inputs.js'
 
 export const RTOL = 2e-5
 export const ATOL = 1e-6
