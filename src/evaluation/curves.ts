@@ -13,22 +13,45 @@ export interface ClassCurve {
   readonly auroc: number | null
 }
 
-const descending = (a: number, b: number): number => b - a
-
-function exactCurve (curve: Extract<CurveStats, { kind: 'exact' }>, classes: number, c: number): ClassCurve {
-  let positives = 0
-  for (let i = c; i < curve.positive.length; i += classes) positives += curve.positive[i] as number
-  const negatives = curve.rows - positives
-  if (curve.rows === 0) return { ap: null, auroc: null }
-  const pos = new Float64Array(positives)
-  const neg = new Float64Array(negatives)
-  for (let i = c, a = 0, b = 0; i < curve.positive.length; i += classes) {
-    const p = sigmoid(curve.logits[i] as number)
-    if (curve.positive[i] === 1) pos[a++] = p
-    else neg[b++] = p
+/**
+ * Every class at once: one row-major pass scatters σ(x) into per-class runs of positives and
+ * negatives (reading columns with stride C instead is several times slower), each run is sorted
+ * natively (ascending, no comparator) and walked from the top, one curve point per distinct score.
+ */
+function exactCurves (curve: Extract<CurveStats, { kind: 'exact' }>, classes: number): ClassCurve[] {
+  const { rows, logits, positive } = curve
+  if (rows === 0) return Array.from({ length: classes }, () => ({ ap: null, auroc: null }))
+  const positives = new Float64Array(classes)
+  for (let i = 0, c = 0; i < positive.length; i++, c = c + 1 === classes ? 0 : c + 1) positives[c] = (positives[c] as number) + (positive[i] as number)
+  // Class c owns [start[c], start[c] + rows): positives first, then negatives.
+  const scores = new Float64Array(rows * classes)
+  const nextPos = new Int32Array(classes)
+  const nextNeg = new Int32Array(classes)
+  for (let c = 0; c < classes; c++) {
+    nextPos[c] = c * rows
+    nextNeg[c] = c * rows + (positives[c] as number)
   }
-  pos.sort(descending)
-  neg.sort(descending)
+  for (let i = 0, c = 0; i < positive.length; i++, c = c + 1 === classes ? 0 : c + 1) {
+    const p = sigmoid(logits[i] as number)
+    const next = positive[i] === 1 ? nextPos : nextNeg
+    const at = next[c] as number
+    scores[at] = p
+    next[c] = at + 1
+  }
+  const out: ClassCurve[] = []
+  for (let c = 0; c < classes; c++) {
+    const np = positives[c] as number
+    const pos = scores.subarray(c * rows, c * rows + np).sort()
+    const neg = scores.subarray(c * rows + np, (c + 1) * rows).sort()
+    out.push(walk(pos, neg))
+  }
+  return out
+}
+
+/** `_binary_clf_curve` + AP (Σ ΔR·P) + trapezoidal AUROC over sorted scores, from the highest. */
+function walk (pos: Float64Array, neg: Float64Array): ClassCurve {
+  const positives = pos.length
+  const negatives = neg.length
   let i = 0
   let j = 0
   let ap = 0
@@ -37,9 +60,9 @@ function exactCurve (curve: Extract<CurveStats, { kind: 'exact' }>, classes: num
   let tpr = 0
   let fpr = 0
   while (i < positives || j < negatives) {
-    const v = Math.max(i < positives ? pos[i] as number : -Infinity, j < negatives ? neg[j] as number : -Infinity)
-    while (i < positives && pos[i] === v) i++
-    while (j < negatives && neg[j] === v) j++
+    const v = Math.max(i < positives ? pos[positives - 1 - i] as number : -Infinity, j < negatives ? neg[negatives - 1 - j] as number : -Infinity)
+    while (i < positives && pos[positives - 1 - i] === v) i++
+    while (j < negatives && neg[negatives - 1 - j] === v) j++
     const r = i / positives
     ap += (r - recall) * (i / (i + j))
     recall = r
@@ -88,6 +111,9 @@ function binnedCurve (curve: Extract<CurveStats, { kind: 'binned' }>, c: number)
   return { ap, auroc }
 }
 
-export function classCurve (curve: CurveStats, classes: number, c: number): ClassCurve {
-  return curve.kind === 'exact' ? exactCurve(curve, classes, c) : binnedCurve(curve, c)
+export function classCurves (curve: CurveStats, classes: number): ClassCurve[] {
+  if (curve.kind === 'exact') return exactCurves(curve, classes)
+  const out: ClassCurve[] = []
+  for (let c = 0; c < classes; c++) out.push(binnedCurve(curve, c))
+  return out
 }

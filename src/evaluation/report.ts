@@ -4,7 +4,7 @@
  * report says null. Every number is a float64 computed from exact counts and float64 sums.
  */
 import { linspace32 } from './bins.js'
-import { classCurve } from './curves.js'
+import { classCurves, type ClassCurve } from './curves.js'
 import type { MetricsOptions } from './options.js'
 import { shotGroups, type ShotGroups } from './shots.js'
 import type { BinaryStats, CalibrationStats, MetricStats, MulticlassStats, MultilabelStats } from './types.js'
@@ -178,8 +178,7 @@ function curveMeans (stats: MultilabelStats): { mAP: number | null, auroc: numbe
   let apN = 0
   let auroc = 0
   let aurocN = 0
-  for (let c = 0; c < stats.classes; c++) {
-    const curve = classCurve(stats.curve, stats.classes, c)
+  for (const curve of classCurves(stats.curve, stats.classes)) {
     if (curve.ap !== null) { ap += curve.ap; apN++ }
     if (curve.auroc !== null) { auroc += curve.auroc; aurocN++ }
   }
@@ -187,7 +186,7 @@ function curveMeans (stats: MultilabelStats): { mAP: number | null, auroc: numbe
 }
 
 function binary (stats: BinaryStats): BinaryReport {
-  const curve = classCurve(stats.curve, 1, 0)
+  const curve = classCurves(stats.curve, 1)[0] as ClassCurve
   return {
     kind: 'binary',
     rows: stats.rows,
@@ -225,7 +224,5 @@ export function perClassMetrics (stats: MetricStats): PerClass {
     return { kind: 'multiclass', recall, precision, f1 }
   }
   const classes = stats.kind === 'multilabel' ? stats.classes : 1
-  const ap: Array<number | null> = []
-  for (let c = 0; c < classes; c++) ap.push(classCurve(stats.curve, classes, c).ap)
-  return { kind: stats.kind, ap }
+  return { kind: stats.kind, ap: classCurves(stats.curve, classes).map((c) => c.ap) }
 }
