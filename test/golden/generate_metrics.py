@@ -279,6 +279,8 @@ def specs():
     ys = [[v % 5 for v in qlabels(n, 6, 10, tag=f'y{i}')] for i in range(4)]
     ys[1][2] = ys[3][0] = ys[3][5] = -100
     add(n, 'softmax', qlogits(n, [4, 5, 6], 3, q=4096), ys, 'index', options={'confusion': 'dense'})
+    n = 'temporal/softmax/probs'
+    add(n, 'softmax', qlogits(n, [3, 4, 5], 3, q=4096), qtargets(n, [3, 4, 5], q=4), 'dense', options={'topk': [1, 2]})
     add('large/temporal/softmax/index', 'softmax', G('logits', 4012, shape=[64, 40, 50], scale=4),
         G('index', 4013, n=64, t=50, classes=40, ignoreEvery=11), 'index')
 
