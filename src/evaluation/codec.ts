@@ -1,8 +1,8 @@
 /**
  * A compact binary form of the statistics, for a database row: "LSM" + version byte, the kind,
- * then the fields in a fixed order. Count arrays are stored as u32 (dense or, when mostly zero,
- * index/value pairs) when every value is an integer below 2^32, else as f64; sums as f64. Exact
- * AP/AUROC states keep their float32 logits and one byte per target.
+ * then the fields in a fixed order. Arrays of integers (counts) keep their non-zero values as
+ * varint (gap, value) pairs; any other array, and every sum, is f64. Exact AP/AUROC states keep
+ * their float32 logits and one byte per target.
  */
 import { invalid } from '../errors.js'
 import type { CalibrationStats, ConfusionStats, CurveStats, MetricStats } from './types.js'
@@ -28,22 +28,31 @@ class Writer {
   f64 (v: number): void { this.room(8); this.view.setFloat64(this.at, v, true); this.at += 8 }
   bytes (v: Uint8Array): void { this.room(v.length); new Uint8Array(this.buf, this.at, v.length).set(v); this.at += v.length }
 
-  counts (a: Float64Array): void {
-    let nonzero = 0
-    let integral = true
-    for (const v of a) {
-      if (v !== 0) nonzero++
-      if (!(Number.isInteger(v) && v >= 0 && v < 2 ** 32)) integral = false
+  /** Unsigned LEB128 of an integer in [0, 2^53), with arithmetic (bit operators stop at 2^31). */
+  varint (v: number): void {
+    let rest = v
+    while (rest >= 128) {
+      this.u8(rest % 128 + 128)
+      rest = Math.floor(rest / 128)
     }
-    if (!integral) {
+    this.u8(rest)
+  }
+
+  counts (a: Float64Array): void {
+    if (!a.every((v) => Number.isSafeInteger(v) && v >= 0)) {
       this.u8(0); this.u32(a.length)
       for (const v of a) this.f64(v)
-    } else if (nonzero * 2 < a.length) {
-      this.u8(2); this.u32(a.length); this.u32(nonzero)
-      a.forEach((v, i) => { if (v !== 0) { this.u32(i); this.u32(v) } })
-    } else {
-      this.u8(1); this.u32(a.length)
-      for (const v of a) this.u32(v)
+      return
+    }
+    // The non-zero values as (zeros skipped, value) varint pairs: most counts are small, many 0.
+    let nonzero = 0
+    for (const v of a) if (v !== 0) nonzero++
+    this.u8(1); this.u32(a.length); this.u32(nonzero)
+    let zeros = 0
+    for (const v of a) {
+      if (v === 0) { zeros++; continue }
+      this.varint(zeros); this.varint(v)
+      zeros = 0
     }
   }
 
@@ -61,19 +70,33 @@ class Reader {
   f64 (): number { this.need(8); const v = this.view.getFloat64(this.at, true); this.at += 8; return v }
   bytes (n: number): Uint8Array { this.need(n); const v = this.data.slice(this.at, this.at + n); this.at += n; return v }
 
+  varint (): number {
+    let v = 0
+    let scale = 1
+    for (;;) {
+      const b = this.u8()
+      v += (b % 128) * scale
+      if (b < 128) return v
+      scale *= 128
+      if (scale > 2 ** 56) invalid('metric statistics are corrupt')
+    }
+  }
+
   counts (): Float64Array {
     const tag = this.u8()
     const out = new Float64Array(this.u32())
-    if (tag === 0) for (let i = 0; i < out.length; i++) out[i] = this.f64()
-    else if (tag === 1) for (let i = 0; i < out.length; i++) out[i] = this.u32()
-    else if (tag === 2) {
-      const nonzero = this.u32()
-      for (let k = 0; k < nonzero; k++) {
-        const i = this.u32()
+    if (tag === 0) {
+      for (let i = 0; i < out.length; i++) out[i] = this.f64()
+    } else if (tag === 1) {
+      let i = -1
+      for (let k = this.u32(); k > 0; k--) {
+        i += this.varint() + 1
         if (i >= out.length) invalid('metric statistics are corrupt')
-        out[i] = this.u32()
+        out[i] = this.varint()
       }
-    } else invalid('metric statistics are corrupt')
+    } else {
+      invalid('metric statistics are corrupt')
+    }
     return out
   }
 
@@ -92,7 +115,11 @@ function writeConfusion (w: Writer, c: ConfusionStats | undefined): void {
   if (c === undefined) { w.u8(0); return }
   if (c.form === 'dense') { w.u8(1); w.counts(c.counts); return }
   w.u8(2); w.u32(c.counts.size)
-  for (const [cell, n] of c.counts) { w.u32(cell); w.f64(n) }
+  let last = -1
+  for (const cell of [...c.counts.keys()].sort((a, b) => a - b)) {
+    w.varint(cell - last - 1); w.varint(c.counts.get(cell) as number)
+    last = cell
+  }
 }
 
 function readConfusion (r: Reader): ConfusionStats | undefined {
@@ -101,7 +128,11 @@ function readConfusion (r: Reader): ConfusionStats | undefined {
   if (tag === 1) return { form: 'dense', counts: r.counts() }
   if (tag !== 2) invalid('metric statistics are corrupt')
   const counts = new Map<number, number>()
-  for (let k = r.u32(); k > 0; k--) counts.set(r.u32(), r.f64())
+  let cell = -1
+  for (let k = r.u32(); k > 0; k--) {
+    cell += r.varint() + 1
+    counts.set(cell, r.varint())
+  }
   return { form: 'sparse', counts }
 }
 

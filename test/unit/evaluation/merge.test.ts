@@ -143,3 +143,11 @@ test('statistics of different options or kinds do not merge', () => {
   const s = collect(input, 'sigmoid', IGNORE, opts({}))
   assert.throws(() => merge(s, collect(input, 'sigmoid', IGNORE, opts({ thresholds: 10 }))), /do not merge: AP\/AUROC thresholds differ/)
 })
+
+test('decodeStats refuses truncated, extended and foreign bytes', () => {
+  const input: LossInput = { logits: new Float32Array([1, 2, 3, 4]), shape: [2, 2], labels: { kind: 'index', data: new Int32Array([0, 1]), shape: [2] } }
+  const bytes = encodeStats(collect(input, 'softmax', IGNORE, metricsOptions({ confusion: 'sparse' }, 2, (f) => f)))
+  assert.throws(() => decodeStats(bytes.subarray(0, bytes.length - 1)), /metric statistics are truncated/)
+  assert.throws(() => decodeStats(new Uint8Array([...bytes, 0])), /metric statistics have trailing bytes/)
+  assert.throws(() => decodeStats(new Uint8Array([1, 2, 3, 4, 0])), /metric statistics: unknown format/)
+})
