@@ -8,6 +8,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import sjson from 'secure-json-parse'
 import { HttpError, InvalidInputError } from '../errors.js'
+import { checkStructure } from './json-structure.js'
 
 export const HEADER_LENGTH = 'inference-header-content-length'
 
@@ -59,9 +60,11 @@ export function splitBody (body: Buffer, headerLength: string | string[] | undef
   return { header: parseHeader(body.toString('utf8', 0, length), headerLength === undefined), jsonLength: length, binary: body.subarray(length) }
 }
 
+/** The JSON header, checked for nesting and repeated keys (wire/json-structure.ts) once it parses. */
 function parseHeader (text: string, lengthMissing: boolean): unknown {
+  let header: unknown
   try {
-    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+    header = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     if (/prototype/.test(reason)) fail('the JSON header contains a forbidden "__proto__" or "constructor.prototype" key')
@@ -70,6 +73,8 @@ function parseHeader (text: string, lengthMissing: boolean): unknown {
       : ''
     return fail(`the JSON header is not valid JSON: ${reason}${hint}`)
   }
+  checkStructure(text)
+  return header
 }
 
 /** Hands out the binary section tensor by tensor and checks that it is used up exactly. */
