@@ -8,7 +8,6 @@
  *    |got - ref| <= ATOL + RTOL * |ref| for every value, sum and normalizer (float32 kernels), on the
  *    JSON routes, /loss/compare and the V2 infer routes. Logits in [-15, 15]; weights and alphas 0 or
  *    at least 0.01.
- *
  * 3. Hostile JSON the JSONTestSuite corpus lacks: nesting around and far past the limit, repeated
  *    keys in every spelling, 1000-digit numbers and exponents past float64, truncated bodies; each
  *    also sent after a UTF-8 BOM (the JSON.parse path) for the same answer; exact messages.
