@@ -5,10 +5,11 @@
  * 7.6 MB one.
  *
  * It is the fast path only: anything it does not handle (a syntax error, an escaped or repeated key
- * at any level, nesting past json-structure.ts's limit, a forbidden key) makes it answer undefined, and the caller parses the body with JSON.parse as
- * before; an array it cannot pack (ragged, empty, rank above 3) is left to JSON.parse and the
- * decoder. So every message a client sees comes from one place. The values it gives are the ones
- * JSON.parse gives, converted to float32 the same way: fast-check compares the two on random bodies.
+ * at any level, nesting past json-structure.ts's limit, a forbidden key) makes it answer undefined,
+ * and the caller parses the body with JSON.parse as before; an array it cannot pack (ragged, empty,
+ * rank above 3) is left to JSON.parse and the decoder. So every message a client sees comes from
+ * one place. The values it gives are the ones JSON.parse gives, converted to float32 the same way:
+ * fast-check compares the two on random bodies.
  */
 import { float32Of, int32Of } from '../arrays.js'
 import { wellFormed } from './json-structure.js'

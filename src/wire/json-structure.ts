@@ -4,14 +4,13 @@
  * - Nesting stops at MAX_DEPTH arrays and objects. V8's JSON.parse takes any depth, but every walk
  *   over the parsed value that recurses (forbidden keys, the schema validator, the decoders,
  *   JSON.stringify in a message) overflows the stack a few thousand levels down. The deepest body
- *   that means anything is [N][C][T] logits in an object, 4 levels (7 in a V2 request).
+ *   that means anything is [N][C][T] logits in an object, 4 levels (6 in a V2 request).
  * - No object holds a key twice, escaped spellings included (`"l\u0061bels"` is `labels`):
  *   JSON.parse keeps the last value without a word, so a client would be scored on what it did not
  *   mean to send.
  *
- * One pass that looks at string delimiters and brackets only (numbers, the bulk of a body, are
- * skipped byte by byte without a branch per digit); the path to a problem is worked out only once
- * one is found.
+ * One pass that stops at quotes and brackets only (numbers, the bulk of a body, are jumped over);
+ * the path to a problem is worked out only once one is found.
  */
 import { InvalidInputError } from '../errors.js'
 
