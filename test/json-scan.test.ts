@@ -13,7 +13,7 @@ import { jsonBody, softmaxBatch } from '../bench/bodies.js'
 import { decodeFloats, decodeInput, decodeLabels } from '../src/wire/json.js'
 import { PackedArray, scanBody } from '../src/wire/json-scan.js'
 import { InvalidInputError } from '../src/errors.js'
-import { checkStructure, MAX_DEPTH, wellFormed } from '../src/wire/json-structure.js'
+import { checkKeys, checkNesting, MAX_DEPTH, wellFormed } from '../src/wire/json-structure.js'
 
 const KEYS: ReadonlySet<string> = new Set(['logits', 'labels'])
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150) * 20
@@ -194,6 +194,9 @@ test('the bench\'s bodies (float32 values written with up to 17 digits) take the
   }
 })
 
+/** Both checks, as the body parser runs them on a text JSON.parse accepts. */
+const checkStructure = (text: string): void => { checkKeys(text, checkNesting(text)) }
+
 /** A JSON value whose objects are lists of entries, so that a key can repeat; keys written in either spelling. */
 type Tree = number | string | Tree[] | { entries: Array<{ key: string, escaped: boolean, value: Tree }> }
 
@@ -267,4 +270,24 @@ test('json-structure names the field that nests too deep, down to the first arra
     assert.throws(() => checkStructure(text), { message: `${field} nests deeper than ${MAX_DEPTH} levels, the limit` }, text.slice(0, 40))
   }
   checkStructure(`{"logits": ${deep(MAX_DEPTH - 1, '1')}}`)
+})
+
+test('json-structure ends on any text, JSON or not, with nothing but its own errors', () => {
+  const pieces = fc.constantFrom('[', ']', '{', '}', '"', '\\', ':', ',', ' ', 'a', '1', '"a":', '\\u00', '\\"')
+  fc.assert(fc.property(fc.oneof(fc.array(pieces, { maxLength: 200 }).map((p) => p.join('')), fc.string({ maxLength: 100 })), fc.integer({ min: 0, max: MAX_DEPTH }), (text, depth) => {
+    wellFormed(text, depth)
+    try {
+      checkKeys(text, checkNesting(text))
+    } catch (err) {
+      assert.ok(err instanceof InvalidInputError, String(err))
+    }
+  }), { numRuns: RUNS, seed: SEED })
+})
+
+test('json-structure refuses deep nesting before JSON.parse, which is slow on it', () => {
+  for (const text of ['['.repeat(1e6), '['.repeat(1e6) + ']'.repeat(1e6), `{"a": "${'x'.repeat(100)}", "b": ${'['.repeat(5e5)}`]) {
+    const started = performance.now()
+    assert.throws(() => checkNesting(text), { message: `${text.startsWith('{') ? 'b' : 'body'} nests deeper than ${MAX_DEPTH} levels, the limit` })
+    assert.ok(performance.now() - started < 50, `${performance.now() - started} ms`)
+  }
 })

@@ -348,14 +348,15 @@ export function scanBody (bytes: Buffer, packed: ReadonlySet<string>): Record<st
       const end = s.valueEnd()
       if (end <= start) return undefined
       const text = bytes.toString('utf8', start, end)
+      // Before JSON.parse, which is slow on deep nesting; one level is the body's object.
+      if (!wellFormed(text, 1)) return undefined
       let value: unknown
       try {
         value = JSON.parse(text)
       } catch {
         return undefined
       }
-      // Inside the body's object: one level of nesting is taken already.
-      if (!wellFormed(text, 1) || hasForbiddenKey(value)) return undefined
+      if (hasForbiddenKey(value)) return undefined
       body[key] = value
       s.pos = end
     }

@@ -1,7 +1,8 @@
 /**
- * Two rules for a JSON text that JSON.parse has accepted, which JSON.parse itself does not enforce:
+ * Two rules for a JSON text that JSON.parse does not enforce:
  *
- * - Nesting stops at MAX_DEPTH arrays and objects. V8's JSON.parse takes any depth, but every walk
+ * - Nesting stops at MAX_DEPTH arrays and objects, checked before JSON.parse runs. V8's JSON.parse
+ *   takes any depth, but slowly (1e6 levels block the event loop for over a second), and every walk
  *   over the parsed value that recurses (forbidden keys, the schema validator, the decoders,
  *   JSON.stringify in a message) overflows the stack a few thousand levels down. The deepest body
  *   that means anything is [N][C][T] logits in an object, 4 levels (6 in a V2 request).
@@ -25,18 +26,19 @@ const enum Char {
 /** The characters the pass stops at; everything else (numbers, commas, literals) is jumped over. */
 const STOPS = ['"', '[', ']', '{', '}']
 
-interface Problem {
-  /** The offset of the key's opening quote, or of the bracket that nests too deep. */
-  readonly at: number
-  /** The repeated key, decoded; undefined for nesting too deep. */
-  readonly key: string | undefined
+/** What one pass over a text found: the first bracket that nests too deep, the first repeated key. */
+export interface Structure {
+  /** The offset of the first bracket past MAX_DEPTH; the pass stops there. */
+  readonly deepAt: number | undefined
+  /** The first repeated key, decoded, and the offset of its opening quote. */
+  readonly repeat: { readonly at: number, readonly key: string } | undefined
 }
 
 /** The index of the quote that closes the string whose opening quote is at `open`. */
 function stringEnd (text: string, open: number): number {
   let end = text.indexOf('"', open + 1)
   for (;;) {
-    // Unreachable for text JSON.parse accepted; guards the loop against anything else.
+    // An unterminated string: the text is no JSON, which JSON.parse will say.
     if (end < 0) return text.length
     let slashes = 0
     while (text.charCodeAt(end - 1 - slashes) === Char.Backslash) slashes++
@@ -54,24 +56,31 @@ function isKey (text: string, end: number): boolean {
   return text.charCodeAt(i) === Char.Colon
 }
 
-/** The key whose quotes are at `open` and `end`, escapes decoded. */
+/** The key whose quotes are at `open` and `end`, escapes decoded (as written when they are invalid). */
 function keyText (text: string, open: number, end: number): string {
   const raw = text.slice(open + 1, end)
-  return raw.includes('\\') ? JSON.parse(text.slice(open, end + 1)) as string : raw
+  if (!raw.includes('\\')) return raw
+  try {
+    return JSON.parse(text.slice(open, end + 1)) as string
+  } catch {
+    return raw
+  }
 }
 
 /**
- * The first problem in `text`, a JSON value inside `depth` arrays and objects. It moves from one
- * quote or bracket to the next with one native indexOf per kind of character, which is what keeps
- * a megabyte of numbers cheap: a loop over every character cost 40% of JSON.parse's time.
+ * One pass over `text`, a value inside `depth` arrays and objects, which need not be JSON at all;
+ * it stops at the first bracket too deep, or with `firstRepeat`, at the first repeated key. It moves
+ * from one quote or bracket to the next with one native indexOf per kind of character, which is
+ * what keeps a megabyte of numbers cheap: a loop over every character cost 40% of JSON.parse's time.
  */
-function firstProblem (text: string, depth: number): Problem | undefined {
+function scan (text: string, depth: number, firstRepeat: boolean): Structure {
   // One entry per open container: the keys seen so far for an object, undefined for an array.
   const open: Array<Set<string> | undefined> = []
   const n = text.length
   // The next offset of each of STOPS at or after `from` (n when there is none).
   const next = [-1, -1, -1, -1, -1]
   let from = 0
+  let repeat: Structure['repeat']
   for (;;) {
     let i = n
     let which = -1
@@ -87,19 +96,23 @@ function firstProblem (text: string, depth: number): Problem | undefined {
         which = k
       }
     }
-    if (which < 0) return undefined
+    if (which < 0) return { deepAt: undefined, repeat }
     from = i + 1
     if (which === 0) {
       const end = stringEnd(text, i)
       const keys = open[open.length - 1]
       if (keys !== undefined && isKey(text, end)) {
         const key = keyText(text, i, end)
-        if (keys.has(key)) return { at: i, key }
-        keys.add(key)
+        if (!keys.has(key)) {
+          keys.add(key)
+        } else if (repeat === undefined) {
+          repeat = { at: i, key }
+          if (firstRepeat) return { deepAt: undefined, repeat }
+        }
       }
       from = end + 1
     } else if (which === 1 || which === 3) {
-      if (depth + open.length + 1 > MAX_DEPTH) return { at: i, key: undefined }
+      if (depth + open.length + 1 > MAX_DEPTH) return { deepAt: i, repeat }
       open.push(which === 3 ? new Set() : undefined)
     } else {
       open.pop()
@@ -107,9 +120,10 @@ function firstProblem (text: string, depth: number): Problem | undefined {
   }
 }
 
-/** Whether `text` (accepted by JSON.parse), inside `depth` arrays and objects, keeps both rules. */
+/** Whether `text`, inside `depth` arrays and objects, keeps both rules. */
 export function wellFormed (text: string, depth: number): boolean {
-  return firstProblem(text, depth) === undefined
+  const { deepAt, repeat } = scan(text, depth, true)
+  return deepAt === undefined && repeat === undefined
 }
 
 interface Frame {
@@ -145,20 +159,26 @@ function pathText (steps: ReadonlyArray<string | number>): string {
 }
 
 /**
- * Throws InvalidInputError at the first problem in a whole body JSON.parse accepted:
- * `classBalance.counts is given twice`, or `logits nests deeper than 64 levels, the limit`, naming
- * the field down to the first array in an array or object in an object (`inputs[0].data`), where
- * the nesting stops meaning anything.
+ * The structure of a whole body, before JSON.parse: throws InvalidInputError when it nests too deep,
+ * `logits nests deeper than 64 levels, the limit`, naming the field down to the first array in an
+ * array or object in an object (`inputs[0].data`), where the nesting stops meaning anything.
  */
-export function checkStructure (text: string): void {
-  const problem = firstProblem(text, 0)
-  if (problem === undefined) return
-  const frames = framesAt(text, problem.at)
-  if (problem.key !== undefined) {
-    throw new InvalidInputError(`${pathText([...frames.slice(0, -1).map((f) => f.step), problem.key])} is given twice`)
-  }
+export function checkNesting (text: string): Structure {
+  const structure = scan(text, 0, false)
+  if (structure.deepAt === undefined) return structure
+  const frames = framesAt(text, structure.deepAt)
   let end = 1
   while (end < frames.length - 1 && (frames[end] as Frame).object !== (frames[end + 1] as Frame).object) end++
   const steps = frames[0]?.object === true ? frames.slice(0, end).map((f) => f.step) : []
   throw new InvalidInputError(`${steps.length === 0 ? 'body' : pathText(steps)} nests deeper than ${MAX_DEPTH} levels, the limit`)
+}
+
+/**
+ * After JSON.parse has accepted the body (so that a syntax error is reported as one): throws
+ * InvalidInputError at its first repeated key, `classBalance.counts is given twice`.
+ */
+export function checkKeys (text: string, { repeat }: Structure): void {
+  if (repeat === undefined) return
+  const frames = framesAt(text, repeat.at)
+  throw new InvalidInputError(`${pathText([...frames.slice(0, -1).map((f) => f.step), repeat.key])} is given twice`)
 }

@@ -8,7 +8,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import sjson from 'secure-json-parse'
 import { HttpError, InvalidInputError } from '../errors.js'
-import { checkStructure } from './json-structure.js'
+import { checkKeys, checkNesting } from './json-structure.js'
 
 export const HEADER_LENGTH = 'inference-header-content-length'
 
@@ -60,8 +60,9 @@ export function splitBody (body: Buffer, headerLength: string | string[] | undef
   return { header: parseHeader(body.toString('utf8', 0, length), headerLength === undefined), jsonLength: length, binary: body.subarray(length) }
 }
 
-/** The JSON header, checked for nesting and repeated keys (wire/json-structure.ts) once it parses. */
+/** The JSON header, checked for nesting before it is parsed and for repeated keys after (wire/json-structure.ts). */
 function parseHeader (text: string, lengthMissing: boolean): unknown {
+  const structure = checkNesting(text)
   let header: unknown
   try {
     header = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
@@ -73,7 +74,7 @@ function parseHeader (text: string, lengthMissing: boolean): unknown {
       : ''
     return fail(`the JSON header is not valid JSON: ${reason}${hint}`)
   }
-  checkStructure(text)
+  checkKeys(text, structure)
   return header
 }
 
