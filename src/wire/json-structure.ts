@@ -116,6 +116,9 @@ function scan (text: string, depth: number, firstRepeat: boolean): Structure {
       open.push(which === 3 ? new Set() : undefined)
     } else {
       open.pop()
+      // The value has ended: what follows is JSON.parse's to refuse (binary tensors sent without
+      // Inference-Header-Content-Length, say, whose bytes would otherwise read as brackets).
+      if (open.length === 0) return { deepAt: undefined, repeat }
     }
   }
 }

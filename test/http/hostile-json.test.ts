@@ -114,6 +114,14 @@ describe('hostile JSON', () => {
     await expectNextFine()
   })
 
+  test('bytes after the JSON header count for nothing: binary tensors sent without Inference-Header-Content-Length', async () => {
+    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'logits', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8 } }] }))
+    const res = await app.inject({ method: 'POST', url: '/v2/models/ce/infer', payload: Buffer.concat([header, Buffer.from('['.repeat(100) + '"x": 1, "x": 2')]) })
+    assert.equal(res.statusCode, 400, res.body)
+    assert.match(res.json().error, /^the JSON header is not valid JSON: .* \(binary tensor data after the JSON needs the Inference-Header-Content-Length header\)$/)
+    await expectNextFine()
+  })
+
   test('the deepest legitimate bodies pass: [N][C][T] logits, nested V2 data', async () => {
     const temporal = await app.inject({ method: 'POST', url: '/loss/ce', payload: { logits: [[[1, 2], [3, 4]]], labels: [[0, 1]] } })
     assert.equal(temporal.statusCode, 200, temporal.body)
