@@ -35,6 +35,25 @@ function field (error: ValueError): string {
   return error.path.slice(1).split('/').map((part, i) => /^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`).join('')
 }
 
+/**
+ * What a union takes: its values when it is an enum (`must be one of "mean", "sum", "none"`);
+ * otherwise the first clause of its description, which says it in words, or its branches' types.
+ */
+function allowed (union: TSchema): string {
+  const branches = (union.anyOf ?? []) as TSchema[]
+  if (branches.length > 0 && branches.every((branch) => branch[Kind] === 'Literal')) {
+    return `must be one of ${branches.map((branch) => shown(branch.const)).join(', ')}`
+  }
+  const description = (union.description as string | undefined)?.split(';')[0]
+  if (description !== undefined) return `is not valid: ${description}`
+  const kinds = branches.map((branch) => KINDS[String(branch[Kind])] ?? String(branch[Kind]).toLowerCase())
+  return `must be ${kinds.slice(0, -1).join(', ')}${kinds.length > 1 ? ' or ' : ''}${kinds.at(-1) ?? 'valid'}`
+}
+
+const KINDS: Readonly<Record<string, string>> = {
+  String: 'a string', Number: 'a number', Integer: 'an integer', Boolean: 'a boolean', Null: 'null', Array: 'an array', Object: 'a JSON object'
+}
+
 export function describeError (error: ValueError): string {
   const name = field(error)
   switch (error.type) {
@@ -44,10 +63,10 @@ export function describeError (error: ValueError): string {
       return `${name} is required`
     case ValueErrorType.Object:
       return `${name} must be a JSON object`
-    case ValueErrorType.Union: {
-      const description = (error.schema.description as string | undefined)?.split(';')[0]
-      return `${name} = ${shown(error.value)} is not valid${description === undefined ? '' : `: ${description}`}`
-    }
+    case ValueErrorType.Union:
+      return `${name} = ${shown(error.value)} ${allowed(error.schema)}`
+    case ValueErrorType.Literal:
+      return `${name} = ${shown(error.value)} must be ${shown(error.schema.const)}`
     case ValueErrorType.Array:
     case ValueErrorType.Kind:
       return `${name} must be an array, got ${shown(error.value)}`

@@ -4,13 +4,15 @@
  * JSON.parse plus the walk into typed arrays was half the CPU of a 64×10 request and most of a
  * 7.6 MB one.
  *
- * It is the fast path only: anything it does not handle (a syntax error, an escaped or repeated key,
- * a forbidden key) makes it answer undefined, and the caller parses the body with JSON.parse as
- * before; an array it cannot pack (ragged, empty, rank above 3) is left to JSON.parse and the
- * decoder. So every message a client sees comes from one place. The values it gives are the ones
- * JSON.parse gives, converted to float32 the same way: fast-check compares the two on random bodies.
+ * It is the fast path only: anything it does not handle (a syntax error, an escaped or repeated key
+ * at any level, nesting past json-structure.ts's limit, a forbidden key) makes it answer undefined,
+ * and the caller parses the body with JSON.parse as before; an array it cannot pack (ragged, empty,
+ * rank above 3) is left to JSON.parse and the decoder. So every message a client sees comes from
+ * one place. The values it gives are the ones JSON.parse gives, converted to float32 the same way:
+ * fast-check compares the two on random bodies.
  */
 import { float32Of, int32Of } from '../arrays.js'
+import { wellFormed } from './json-structure.js'
 
 const F32_MAX = 3.4028234663852886e38
 const INT32_MAX = 0x7fffffff
@@ -345,9 +347,12 @@ export function scanBody (bytes: Buffer, packed: ReadonlySet<string>): Record<st
       const start = s.pos
       const end = s.valueEnd()
       if (end <= start) return undefined
+      const text = bytes.toString('utf8', start, end)
+      // Before JSON.parse, which is slow on deep nesting; one level is the body's object.
+      if (!wellFormed(text, 1)) return undefined
       let value: unknown
       try {
-        value = JSON.parse(bytes.toString('utf8', start, end))
+        value = JSON.parse(text)
       } catch {
         return undefined
       }

@@ -8,8 +8,11 @@
  *    |got - ref| <= ATOL + RTOL * |ref| for every value, sum and normalizer (float32 kernels), on the
  *    JSON routes, /loss/compare and the V2 infer routes. Logits in [-15, 15]; weights and alphas 0 or
  *    at least 0.01.
+ * 3. Hostile JSON the JSONTestSuite corpus lacks: nesting around and far past the limit, repeated
+ *    keys in every spelling, 1000-digit numbers and exponents past float64, truncated bodies; each
+ *    also sent after a UTF-8 BOM (the JSON.parse path) for the same answer; exact messages.
  *
- * FUZZ_RUNS (default 150) sets the runs per route and backend; FUZZ_SEED the seed.
+ * FUZZ_RUNS (default 150) sets the runs per route and backend (per kind of probe in 3); FUZZ_SEED the seed.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -17,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import type { FastifyInstance } from 'fastify'
 import { BACKENDS, build } from '../helper.js'
+import { MAX_DEPTH } from '../../src/wire/json-structure.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150)
 const SEED = Number(process.env.FUZZ_SEED ?? 20251130)
@@ -365,6 +369,171 @@ function expectResult (what: string, got: { loss: unknown, sum: unknown, normali
 const v2Output = (json: Json, name: string): unknown[] => (json.outputs as Array<{ name: string, data: unknown[] }>).find((o) => o.name === name)?.data ?? []
 
 // ---------------------------------------------------------------------------------------------
+// Hostile JSON: what JSONTestSuite's corpus (test/http/json-corpus.test.ts) lacks
+
+const F32_MAX = 3.4028234663852886e38
+const BOM = '\ufeff'
+const V2_MODELS = ['ce', 'focal', 'compare'] as const
+const deepMessage = (field: string): string => `${field} nests deeper than ${MAX_DEPTH} levels, the limit`
+
+/** Nesting around the limit and far past it. */
+const depthArb = fc.oneof(fc.integer({ min: 1, max: 80 }), fc.integer({ min: MAX_DEPTH - 3, max: MAX_DEPTH + 3 }), fc.constantFrom(1000, 5000, 100_000))
+
+/** `depth` arrays or objects nested in one another, as text. */
+const chainArb = fc.record({ depth: depthArb, objects: fc.boolean(), space: fc.constantFrom('', ' ', '\n'), inner: fc.constantFrom('', '1', '"x"', '{}') })
+  .map(({ depth, objects, space, inner }) => ({
+    depth,
+    objects,
+    text: objects
+      ? `{${space}"k":${space}`.repeat(depth) + (inner === '' ? '1' : inner) + `${space}}`.repeat(depth)
+      : `[${space}`.repeat(depth) + inner + `${space}]`.repeat(depth)
+  }))
+
+/** A key with some of its characters written as \u escapes (hex in either case). */
+const spelled = (key: string): fc.Arbitrary<string> => fc.array(fc.integer({ min: 0, max: 2 }), { minLength: key.length, maxLength: key.length })
+  .map((how) => JSON.stringify(key).slice(1, -1).replace(/[a-z_]/gi, (ch, i: number) => {
+    const code = ch.charCodeAt(0).toString(16).padStart(4, '0')
+    return how[i] === 1 ? `\\u${code}` : how[i] === 2 ? `\\u${code.toUpperCase()}` : ch
+  }))
+
+const entriesText = (obj: Record<string, unknown>): string[] => Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}: ${toText(v)}`)
+
+/** An object as text with `key` written once more (spelled `again`) at entry `at`. */
+function objectWithRepeat (obj: Record<string, unknown>, key: string, again: string, at: number, value: unknown): string {
+  const entries = entriesText(obj)
+  entries.splice(at % (entries.length + 1), 0, `"${again}": ${toText(value)}`)
+  return `{${entries.join(', ')}}`
+}
+
+/** JSON number literals of 1000+ digits, and exponents past float64's range either way. */
+const longNumberArb = fc.tuple(
+  fc.constantFrom('', '-'),
+  fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digitsArb(0, 1200)).map(([a, b]) => a + b)),
+  fc.option(digitsArb(1, 1200), { nil: undefined }),
+  fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.oneof(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 300, max: 500 }), fc.integer({ min: 1000, max: 100_000 }))), { nil: undefined })
+).map(([sign, int, frac, exp]) => sign + int + (frac === undefined ? '' : `.${frac}`) + (exp === undefined ? '' : `${exp[0]}${exp[1]}${exp[2]}`))
+  .filter((text) => text.replace(/\D/g, '').length >= 1000 || /e[+-]?\d{3}/i.test(text))
+
+function digitsArb (min: number, max: number): fc.Arbitrary<string> {
+  return fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max })
+}
+
+/** `logits[1][2]`: where flat index `k` of an array of `shape` is. */
+function indexText (name: string, shape: readonly number[], k: number): string {
+  const out: number[] = []
+  let rest = k
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const size = shape[d] ?? 1
+    out.unshift(rest % size)
+    rest = Math.floor(rest / size)
+  }
+  return name + out.map((i) => `[${i}]`).join('')
+}
+
+interface Probe { url: string, text: string, message?: string, sameAs?: string }
+
+/** Deep nesting in a REST field or a V2 request; the message is exact past the limit. */
+const deepProbe: fc.Arbitrary<Probe> = fc.tuple(batchArb, chainArb, fc.constantFrom('/loss/ce', '/loss/focal', '/loss/compare', ...V2_MODELS), fc.constantFrom('logits', 'labels', 'weight', 'extra', 'parameters', 'data'), fc.boolean())
+  .map(([b, chain, route, field, first]) => {
+    if (route.startsWith('/')) {
+      const body = restRequest(route, b) as Record<string, unknown>
+      const name = field === 'parameters' || field === 'data' ? 'extra' : field
+      const { [name]: _, ...others } = body
+      const entries = [`"${name}": ${chain.text}`, ...entriesText(others)]
+      const text = `{${(first ? entries : entries.reverse()).join(', ')}}`
+      return { url: route, text, message: 1 + chain.depth > MAX_DEPTH ? deepMessage(name) : undefined }
+    }
+    const body = v2Request(route === 'focal' ? 'focal' : 'ce', b) as { inputs: Array<Record<string, unknown>>, parameters: Record<string, unknown> }
+    const url = `/v2/models/${route}/infer`
+    if (field === 'data' || field === 'labels' || field === 'logits') {
+      const [input, ...rest] = body.inputs
+      const { data: _, ...fields } = input ?? {}
+      const inputText = `{${[...entriesText(fields), `"data": ${chain.text}`].join(', ')}}`
+      const text = `{"parameters": ${toText(body.parameters)}, "inputs": [${[inputText, ...rest.map(toText)].join(', ')}]}`
+      return { url, text, message: 3 + chain.depth > MAX_DEPTH ? deepMessage(chain.objects ? 'inputs[0]' : 'inputs[0].data') : undefined }
+    }
+    const name = field === 'weight' ? 'id' : field === 'parameters' ? 'parameters' : 'extra'
+    const text = `{"${name}": ${chain.text}, "inputs": ${toText(body.inputs)}}`
+    return { url, text, message: 1 + chain.depth > MAX_DEPTH ? deepMessage(name) : undefined }
+  })
+
+/** A key of a valid request given twice, either spelling escaped or both; nested ones too. */
+const repeatProbe: fc.Arbitrary<Probe> = fc.tuple(batchArb, fc.constantFrom('/loss/ce', '/loss/focal', '/loss/compare', ...V2_MODELS), fc.nat(), fc.nat(), fc.nat(), scalar)
+  .chain(([b, route, pick, at, inner, value]) => {
+    if (route.startsWith('/')) {
+      const body = restRequest(route, b) as Record<string, unknown>
+      if (pick % 4 === 0 && route !== '/loss/ce') {
+        const balance = { counts: [3, 2, 1], beta: 0.5 }
+        const key = inner % 2 === 0 ? 'counts' : 'beta'
+        return spelled(key).map((again) => ({
+          url: route,
+          text: `{${[...entriesText(body), `"classBalance": ${objectWithRepeat(balance, key, again, at, value)}`].join(', ')}}`,
+          message: `classBalance.${key} is given twice`
+        }))
+      }
+      const keys = Object.keys(body)
+      const key = keys[pick % keys.length] ?? 'logits'
+      return spelled(key).map((again) => ({ url: route, text: objectWithRepeat(body, key, again, at, value), message: `${key} is given twice` }))
+    }
+    const body = v2Request(route === 'focal' ? 'focal' : 'ce', b) as { inputs: Array<Record<string, unknown>>, parameters: Record<string, unknown> }
+    const url = `/v2/models/${route}/infer`
+    const where = pick % 3
+    if (where === 0) {
+      const key = ['inputs', 'parameters'][inner % 2] as string
+      return spelled(key).map((again) => ({ url, text: objectWithRepeat(body, key, again, at, value), message: `${key} is given twice` }))
+    }
+    if (where === 1 && Object.keys(body.parameters).length > 0) {
+      const keys = Object.keys(body.parameters)
+      const key = keys[inner % keys.length] as string
+      return spelled(key).map((again) => ({ url, text: `{"inputs": ${toText(body.inputs)}, "parameters": ${objectWithRepeat(body.parameters, key, again, at, value)}}`, message: `parameters.${key} is given twice` }))
+    }
+    const i = inner % body.inputs.length
+    const keys = Object.keys(body.inputs[i] ?? {})
+    const key = keys[at % keys.length] as string
+    return spelled(key).map((again) => {
+      const inputs = body.inputs.map((input, j) => j === i ? objectWithRepeat(input, key, again, inner, value) : toText(input))
+      return { url, text: `{"parameters": ${toText(body.parameters)}, "inputs": [${inputs.join(', ')}]}`, message: `inputs[${i}].${key} is given twice` }
+    })
+  })
+
+/**
+ * A long number or one past float64 in the logits: the answer is the one for the double it reads
+ * as (JSON.parse's), or when that is no finite float32 the decoder's message.
+ */
+const numberProbe: fc.Arbitrary<Probe> = fc.tuple(batchArb, fc.constantFrom('/loss/ce', '/loss/focal', '/loss/compare'), fc.nat(), longNumberArb)
+  .map(([b, url, pick, literal]) => {
+    const k = pick % b.x.length
+    const v = Number(literal)
+    const withValue = (token: unknown): string => toText(restRequest(url, { ...b, x: b.x.map((x, i) => i === k ? token as number : x) }))
+    const finite = Math.abs(v) <= F32_MAX
+    return {
+      url,
+      text: withValue(`§${literal}§`),
+      ...(finite ? { sameAs: withValue(v) } : { message: `${indexText('logits', b.shape, k)} = ${v} is not a finite float32 value` })
+    }
+  })
+
+/** Every prefix of a valid body, sampled: the message is JSON.parse's, word for word. */
+const truncatedProbe: fc.Arbitrary<Probe> = fc.tuple(batchArb, fc.constantFrom('/loss/ce', '/loss/focal', '/loss/compare', ...V2_MODELS), fc.nat())
+  .map(([b, route, cut]) => {
+    const v2 = !route.startsWith('/')
+    const full = JSON.stringify(v2 ? v2Request(route === 'focal' ? 'focal' : 'ce', b) : restRequest(route, b))
+    const text = full.slice(0, cut % full.length)
+    let reason = ''
+    try {
+      JSON.parse(text)
+    } catch (err) {
+      reason = (err as Error).message
+    }
+    const message = text === ''
+      ? `body is empty; expected a JSON ${v2 ? 'inference request' : 'object'}`
+      : `${v2 ? 'the JSON header' : 'body'} is not valid JSON: ${reason}`
+    return { url: v2 ? `/v2/models/${route}/infer` : route, text, message }
+  })
+
+const GOOD = { logits: [[2, -1, 0.5], [0.1, 0.2, 3]], labels: [0, 2] }
+
+// ---------------------------------------------------------------------------------------------
 
 for (const backend of BACKENDS) {
   test(`random bodies at every POST route: never a 5xx, errors in the route's format, no tensor left (${backend})`, async (t) => {
@@ -427,6 +596,40 @@ for (const backend of BACKENDS) {
       assert.equal(tf.memory().numTensors, tensors)
     }), { numRuns: RUNS, seed: SEED, includeErrorInReport: true })
     t.diagnostic(`largest error: ${worst.toFixed(3)} of the tolerance`)
+    await app.close()
+  })
+
+  test(`hostile JSON: deep nesting, repeated and escaped keys, long numbers, exponents past float64, a BOM, truncated bodies (${backend})`, async (t) => {
+    const app = await build(backend)
+    const tensors = tf.memory().numTensors
+    const good = (await app.inject({ method: 'POST', url: '/loss/ce', payload: GOOD })).json()
+    const send = async (url: string, text: string): Promise<{ status: number, json: Json }> => {
+      const res = await app.inject({ method: 'POST', url, payload: text, headers: { 'content-type': 'application/json' } })
+      assert.ok(res.statusCode < 500, `${url}: ${res.statusCode} ${res.body}`)
+      return { status: res.statusCode, json: res.json() }
+    }
+    const counts = { exact: 0, same: 0, other: 0 }
+    for (const [name, probe] of [['deep', deepProbe], ['repeated', repeatProbe], ['numbers', numberProbe], ['truncated', truncatedProbe]] as const) {
+      await fc.assert(fc.asyncProperty(probe, async ({ url, text, message, sameAs }) => {
+        const got = await send(url, text)
+        // The scanner declines a body that starts with a BOM: the same answer from the JSON.parse path
+        // (a BOM alone is no empty body, but invalid JSON).
+        if (text !== '') assert.deepEqual(await send(url, BOM + text), got, `${url}: with a BOM`)
+        if (message !== undefined) {
+          assert.deepEqual(got, { status: 400, json: url.startsWith('/v2/') ? { error: message } : { statusCode: 400, error: 'Bad Request', message } }, `${name} ${url}`)
+          counts.exact++
+        } else if (sameAs !== undefined) {
+          assert.deepEqual(got, await send(url, sameAs), `${name} ${url}: as the double it reads as`)
+          counts.same++
+        } else {
+          counts.other++
+        }
+        assert.deepEqual((await app.inject({ method: 'POST', url: '/loss/ce', payload: GOOD })).json(), good)
+        assert.equal(tf.memory().numTensors, tensors, 'no tensor outlives the request')
+      }), { numRuns: RUNS, seed: SEED, includeErrorInReport: true })
+    }
+    t.diagnostic(`exact messages ${counts.exact}, same as the double ${counts.same}, other 4xx/2xx ${counts.other}`)
+    assert.ok(counts.exact > RUNS && counts.same > 0)
     await app.close()
   })
 }

@@ -8,6 +8,7 @@
 import { gunzipSync, inflateSync } from 'node:zlib'
 import sjson from 'secure-json-parse'
 import { HttpError, invalid } from '../../errors.js'
+import { checkKeys, checkNesting } from '../json-structure.js'
 
 export const HEADER_LENGTH = 'inference-header-content-length'
 
@@ -57,9 +58,12 @@ export function splitBody (body: Buffer, headerLength: string | string[] | undef
   return { header: parseHeader(body.toString('utf8', 0, length), headerLength === undefined), jsonLength: length, binary: body.subarray(length) }
 }
 
+/** The JSON header, checked for nesting before it is parsed and for repeated keys after (wire/json-structure.ts). */
 function parseHeader (text: string, lengthMissing: boolean): unknown {
+  const structure = checkNesting(text)
+  let header: unknown
   try {
-    return sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+    header = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     if (/prototype/.test(reason)) invalid('the JSON header contains a forbidden "__proto__" or "constructor.prototype" key')
@@ -68,6 +72,8 @@ function parseHeader (text: string, lengthMissing: boolean): unknown {
       : ''
     return invalid(`the JSON header is not valid JSON: ${reason}${hint}`)
   }
+  checkKeys(text, structure)
+  return header
 }
 
 /** Hands out the binary section tensor by tensor and checks that it is used up exactly. */

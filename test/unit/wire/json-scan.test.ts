@@ -14,6 +14,7 @@ import { decodeFloats, decodeLabels } from '../../../src/wire/json/arrays.js'
 import { decodeInput } from '../../../src/wire/json/request.js'
 import { PackedArray, scanBody } from '../../../src/wire/json-scan.js'
 import { InvalidInputError } from '../../../src/errors.js'
+import { checkKeys, checkNesting, MAX_DEPTH, wellFormed } from '../../../src/wire/json-structure.js'
 
 const KEYS: ReadonlySet<string> = new Set(['logits', 'labels'])
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150) * 20
@@ -172,7 +173,9 @@ test('the scanner declines invalid JSON, escaped, repeated and forbidden keys, a
   for (const text of [
     '', ' ', '[]', '{"logits":[[1]]', '{"logits":[[1]]}}', '{"logits":[[1]]} x', '{"logits" [[1]]}', '{"logits":[[1]],}', '{,"a":1}',
     '{"logits":[[1]],"logits":[[2]]}', '{"\\u006cogits":[[1]]}', '{"__proto__":{}}', '{"a":{"constructor":1}}', '{"a":[{"prototype":1}]}',
-    '{"a":tru}', '{"a":"x}', '{"a":01}', '\uFEFF{"a":1}', '{"a":1}\u0000'
+    '{"a":tru}', '{"a":"x}', '{"a":01}', '\uFEFF{"a":1}', '{"a":1}\u0000',
+    '{"a":{"b":1,"b":2}}', '{"a":[{"b":1,"\\u0062":2}]}', `{"a":${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}}`,
+    `{"logits":${'['.repeat(5000)}${']'.repeat(5000)}}`, `{"a":${'{"b":'.repeat(MAX_DEPTH)}1${'}'.repeat(MAX_DEPTH)}}`
   ]) {
     assert.equal(scanBody(Buffer.from(text), KEYS), undefined, text)
   }
@@ -189,5 +192,115 @@ test('the bench\'s bodies (float32 values written with up to 17 digits) take the
     assert.deepEqual(bits(input.logits), bits(batch.logits))
     assert.deepEqual(bits(input.labels.data), bits(batch.index))
     assert.equal(body.gamma, 2)
+  }
+})
+
+/** Both checks, as the body parser runs them on a text JSON.parse accepts. */
+const checkStructure = (text: string): void => { checkKeys(text, checkNesting(text)) }
+
+/** A JSON value whose objects are lists of entries, so that a key can repeat; keys written in either spelling. */
+type Tree = number | string | Tree[] | { entries: Array<{ key: string, escaped: boolean, value: Tree }> }
+
+const KEY_PARTS = ['a', 'b', '"', '\\', '[', '{', '}', ']', ':', ',', 'é', '\u0000', ' ']
+const { tree: treeArb } = fc.letrec<{ tree: Tree }>((tie) => ({
+  tree: fc.oneof({ depthSize: 'small', maxDepth: 8 },
+    fc.integer(),
+    fc.array(fc.constantFrom(...KEY_PARTS), { maxLength: 4 }).map((p) => p.join('')),
+    fc.array(tie('tree'), { maxLength: 4 }),
+    fc.array(fc.record({ key: fc.array(fc.constantFrom(...KEY_PARTS), { maxLength: 2 }).map((p) => p.join('')), escaped: fc.boolean(), value: tie('tree') }), { maxLength: 4 })
+      .map((entries) => ({ entries })))
+}))
+
+const escapeAll = (key: string): string => `"${[...key].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`
+
+function treeText (t: Tree, space: string): string {
+  if (typeof t === 'number' || typeof t === 'string') return JSON.stringify(t)
+  if (Array.isArray(t)) return `[${space}${t.map((v) => treeText(v, space)).join(`,${space}`)}${space}]`
+  return `{${space}${t.entries.map((e) => `${e.escaped ? escapeAll(e.key) : JSON.stringify(e.key)}${space}:${space}${treeText(e.value, space)}`).join(`,${space}`)}${space}}`
+}
+
+const depthOf = (t: Tree): number =>
+  typeof t === 'number' || typeof t === 'string' ? 0 : 1 + Math.max(0, ...(Array.isArray(t) ? t : t.entries.map((e) => e.value)).map(depthOf))
+
+/** The first repeated key in document order, as `a.b[2].c`, by a plain recursive walk. */
+function firstRepeat (t: Tree, path: Array<string | number>): string | undefined {
+  if (typeof t === 'number' || typeof t === 'string') return undefined
+  const steps = Array.isArray(t) ? t.map((value, i) => ({ step: i as string | number, value })) : t.entries.map(({ key, value }) => ({ step: key, value }))
+  const seen = new Set<string | number>()
+  for (const { step, value } of steps) {
+    const at = [...path, step]
+    if (seen.has(step)) return at.map((s, i) => typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`).join('')
+    seen.add(step)
+    const found = firstRepeat(value, at)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+test('json-structure finds the first repeated key (any spelling, any characters) and counts nesting exactly', () => {
+  let repeats = 0
+  fc.assert(fc.property(treeArb, ws, (t, space) => {
+    const text = treeText(t, space)
+    JSON.parse(text)
+    const repeat = firstRepeat(t, [])
+    const depth = depthOf(t)
+    if (repeat === undefined) {
+      checkStructure(text)
+      assert.equal(wellFormed(text, MAX_DEPTH - depth), true)
+      if (depth > 0) assert.equal(wellFormed(text, MAX_DEPTH - depth + 1), false)
+    } else {
+      repeats++
+      assert.throws(() => checkStructure(text), (err: Error) => err instanceof InvalidInputError && err.message === `${repeat} is given twice`)
+      assert.equal(wellFormed(text, 0), false)
+    }
+  }), { numRuns: RUNS, seed: SEED })
+  assert.ok(repeats > RUNS / 20, `${repeats} repeats`)
+})
+
+test('json-structure names the field that nests too deep, down to the first array in an array or object in an object', () => {
+  const deep = (n: number, inner = ''): string => '['.repeat(n) + inner + ']'.repeat(n)
+  const cases: Array<[string, string]> = [
+    [`{"logits": ${deep(MAX_DEPTH)}}`, 'logits'],
+    [deep(MAX_DEPTH + 1), 'body'],
+    [`{"a": ${'{"b": '.repeat(MAX_DEPTH)}1${'}'.repeat(MAX_DEPTH)}}`, 'a'],
+    [`{"inputs": [{"name": "x"}, {"data": ${deep(MAX_DEPTH)}}]}`, 'inputs[1].data'],
+    [`{"s": "[[[[{{{{\\"", "t": [{"u": {"v": ${deep(MAX_DEPTH)}}}]}`, 't[0]'],
+    [`[${deep(MAX_DEPTH)}]`, 'body']
+  ]
+  for (const [text, field] of cases) {
+    assert.throws(() => checkStructure(text), { message: `${field} nests deeper than ${MAX_DEPTH} levels, the limit` }, text.slice(0, 40))
+  }
+  checkStructure(`{"logits": ${deep(MAX_DEPTH - 1, '1')}}`)
+})
+
+test('json-structure ends on any text, JSON or not, with nothing but its own errors', () => {
+  const pieces = fc.constantFrom('[', ']', '{', '}', '"', '\\', ':', ',', ' ', 'a', '1', '"a":', '\\u00', '\\"')
+  fc.assert(fc.property(fc.oneof(fc.array(pieces, { maxLength: 200 }).map((p) => p.join('')), fc.string({ maxLength: 100 })), fc.integer({ min: 0, max: MAX_DEPTH }), (text, depth) => {
+    wellFormed(text, depth)
+    try {
+      checkKeys(text, checkNesting(text))
+    } catch (err) {
+      assert.ok(err instanceof InvalidInputError, String(err))
+    }
+  }), { numRuns: RUNS, seed: SEED })
+})
+
+test('json-structure refuses deep nesting before JSON.parse, which is slow on it', () => {
+  const texts = ['['.repeat(2e5), '['.repeat(2e5) + ']'.repeat(2e5), `{"a": "${'x'.repeat(100)}", "b": ${'['.repeat(2e5)}`]
+  // Flat strings, as the body parser has them from a Buffer (a string built by repeat is flattened on first read).
+  for (const text of texts.map((t) => Buffer.from(t).toString('latin1'))) {
+    let checked = Infinity
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now()
+      assert.throws(() => checkNesting(text), { message: `${text.startsWith('{') ? 'b' : 'body'} nests deeper than ${MAX_DEPTH} levels, the limit` })
+      checked = Math.min(checked, performance.now() - started)
+    }
+    const started = performance.now()
+    try {
+      JSON.parse(text)
+    } catch {}
+    // Relative, not absolute: the machine may be busy; the check stops at the limit, JSON.parse reads on.
+    const parsed = performance.now() - started
+    assert.ok(checked * 10 < parsed, `check ${checked} ms, JSON.parse ${parsed} ms`)
   }
 })
