@@ -1,8 +1,6 @@
 /**
  * A JSON body read straight from its bytes, with the batch arrays (`logits`, `labels`) going into
  * flat typed arrays as they are read: no string of the body, no JS array per row, no boxed number.
- * JSON.parse plus the walk into typed arrays was half the CPU of a 64×10 request and most of a
- * 7.6 MB one.
  *
  * It is the fast path only: anything it does not handle (a syntax error, an escaped or repeated key
  * at any level, nesting past json-structure.ts's limit, a forbidden key) makes it answer undefined,
@@ -13,6 +11,9 @@
  */
 import { float32Of, int32Of } from '../arrays.js'
 import { wellFormed } from './json-structure.js'
+import { FORBIDDEN_KEYS, PackedArray } from './packed.js'
+
+export { FORBIDDEN_KEYS, PackedArray } from './packed.js'
 
 const F32_MAX = 3.4028234663852886e38
 const INT32_MAX = 0x7fffffff
@@ -33,30 +34,6 @@ const enum Byte {
   Tab = 9, Newline = 10, Return = 13, Space = 32, Quote = 34, Plus = 43, Comma = 44, Minus = 45,
   Dot = 46, Zero = 48, One = 49, Nine = 57, Colon = 58, UpperE = 69, OpenBracket = 91, Backslash = 92,
   CloseBracket = 93, LowerE = 101, OpenBrace = 123, CloseBrace = 125
-}
-
-/** Keys that pollute prototypes if a parsed body is ever merged into another object. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
-
-/**
- * A rectangular nested array of JSON numbers (rank 1 to 3), as read from the body: its shape, every
- * number as float32, and as int32 too when every one is an integer literal in int32's range.
- */
-export class PackedArray {
-  constructor (
-    readonly shape: readonly number[],
-    readonly values: Float32Array,
-    /** Set when every number was written as an integer (no fraction, no exponent) within ±(2^31 - 1). */
-    readonly ints: Int32Array | undefined,
-    /** Every number is within ±F32_MAX, so `values` holds no infinity. */
-    readonly finite: boolean,
-    private readonly text: () => string
-  ) {}
-
-  /** The array as JSON.parse gives it, for the checks and messages of the general decoder. */
-  parse (): unknown {
-    return JSON.parse(this.text())
-  }
 }
 
 /**

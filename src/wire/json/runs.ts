@@ -4,9 +4,8 @@
  */
 import { invalid } from '../../errors.js'
 import type { ScoreRequest } from '../../dataplane/index.js'
-import type { RunState, RunView } from '../../dataplane/runs/index.js'
+import type { RunState, RunSummary as StoredSummary, RunView } from '../../dataplane/runs/index.js'
 import type { LossInput } from '../../losses/index.js'
-import type { RunSummary as StoredSummary } from '../../store/index.js'
 import type { CompareBody } from '../../../schemas/loss.js'
 import type { BatchBody, RunCreateBody, RunListed, RunReply } from '../../../schemas/runs.js'
 import { requestFor } from './request.js'
