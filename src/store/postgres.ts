@@ -2,14 +2,14 @@
  * The shared store: PostgreSQL, for any number of replicas behind a load balancer.
  *
  * SQL per dialect rather than a query builder, because the locking is what differs: a batch locks
- * its run's row with `SELECT … FOR UPDATE`, then reads the batch record in a later statement (under
- * READ COMMITTED each statement sees what committed before it, so a retry that waited for the lock
- * sees the batch the first attempt wrote); creating a run and migrating take transaction-scoped
- * advisory locks, because there is no row to lock yet.
+ * its run's row with `SELECT … FOR UPDATE` (concurrent batches of one run queue on that row, in any
+ * replica), with the batch record's primary key as the last word on a batch id; creating a run and
+ * migrating take transaction-scoped advisory locks, because there is no row to lock yet. Round
+ * trips are what a batch costs here, so a put makes four: BEGIN, lock and look up, write, COMMIT.
  *
  * The pool drops a client on any error inside a transaction (the server rolls back what the lost
  * session had begun), so a server that went away and came back leaves no broken connection behind.
- * @see https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED
+ * @see https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED (the lock wait and its snapshot)
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
@@ -91,6 +91,52 @@ function record (row: Row): RunRecord {
 
 const noop = () => {}
 
+interface Seen { seen_digest: string | null, seen_batches: number | null, seen_rows: string | null }
+
+/**
+ * Two round trips, with the run locked for one of them plus the merge: node-postgres sends one
+ * statement per round trip when it has parameters, while the simple protocol carries several, so
+ * BEGIN travels with the lock and COMMIT with the write, their values written as literals (the run
+ * id is a checked UUID, strings go through escapeLiteral, the state as hex).
+ *
+ * The lookup of the batch id reads the snapshot taken before the lock wait, so a concurrent retry of
+ * the same batch id can be missed; the batch record's primary key then refuses the second insert
+ * (23505) and putBatch starts over, seeing it.
+ */
+async function put (client: pg.PoolClient, at: Date, runId: string, batchId: string, digest: string, rows: number,
+  merge: (state: Uint8Array) => Uint8Array): Promise<PutOutcome> {
+  const id = client.escapeLiteral(batchId)
+  const locked = await client.query(`BEGIN; SELECT r.*, b.digest AS seen_digest, b.batches_after AS seen_batches, b.rows_after AS seen_rows
+    FROM runs r LEFT JOIN batches b ON b.run = r.seq AND b.batch_id = ${id} WHERE r.id = '${runId}' FOR UPDATE OF r`) as unknown as Array<pg.QueryResult<Row & Seen>>
+  const run = locked[1]?.rows[0]
+  const outcome = decide(run, batchId, digest)
+  if (outcome !== undefined || run === undefined) {
+    await client.query('COMMIT')
+    return outcome ?? { kind: 'missing' }
+  }
+  const state = merge(bytes(run.state))
+  const progress = { batches: run.batches + 1, rows: Number(run.rows) + rows }
+  const seq = BigInt(run.seq)
+  await client.query(`WITH updated AS (
+      UPDATE runs SET state = decode('${buffer(state).toString('hex')}', 'hex'), batches = ${progress.batches}, rows = ${progress.rows},
+        version = version + 1 WHERE seq = ${seq} RETURNING seq)
+    INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
+      SELECT seq, ${id}, ${client.escapeLiteral(digest)}, ${rows}, ${progress.batches}, ${progress.rows}, '${at.toISOString()}' FROM updated;
+    COMMIT`)
+  return { kind: 'added', run: { ...summary(run), ...progress, state, version: run.version + 1 }, progress }
+}
+
+/** The answer for a run and batch id that needs no write, or undefined when the batch is to be added. */
+function decide (run: (Row & Seen) | undefined, batchId: string, digest: string): PutOutcome | undefined {
+  if (run === undefined) return { kind: 'missing' }
+  if (run.seen_digest !== null) {
+    if (run.seen_digest !== digest) return { kind: 'conflict', message: conflictMessage(batchId) }
+    return { kind: 'replayed', run: record(run), progress: { batches: run.seen_batches ?? 0, rows: Number(run.seen_rows) } }
+  }
+  if (run.status !== 'open') return { kind: 'closed' }
+  return undefined
+}
+
 export function openPostgres (url: string, options: StoreOptions = {}): RunStore {
   const pool = new pg.Pool({
     connectionString: url,
@@ -118,23 +164,33 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     return guarded(async () => (await pool.query(text, values)).rows as T[])
   }
 
-  function transaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** A pooled client for `fn`; on an error a healthy one is rolled back and reused, a failed one dropped. */
+  function withClient<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return guarded(async () => {
       const client = await pool.connect()
       // A checked-out client has no error listener of the pool's: a server gone between two queries must not crash the process.
       client.on('error', noop)
       try {
-        await client.query('BEGIN')
         const result = await fn(client)
-        await client.query('COMMIT')
         client.removeListener('error', noop)
         client.release()
         return result
       } catch (err) {
+        // The server rolls back for a connection that failed.
+        const healthy = unavailable(err) === undefined && await client.query('ROLLBACK').then(() => true, () => false)
         client.removeListener('error', noop)
-        client.release(true)
+        client.release(!healthy)
         throw err
       }
+    })
+  }
+
+  function transaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withClient(async (client) => {
+      await client.query('BEGIN')
+      const result = await fn(client)
+      await client.query('COMMIT')
+      return result
     })
   }
 
@@ -188,25 +244,14 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     deleteRun: async (id: string) => isRunId(id) && (await guarded(() => pool.query('DELETE FROM runs WHERE id = $1', [id]))).rowCount === 1,
     putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> => {
       if (!isRunId(runId)) return { kind: 'missing' }
-      return await transaction(async (client): Promise<PutOutcome> => {
-        const run = (await client.query<Row>('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [runId])).rows[0]
-        if (run === undefined) return { kind: 'missing' }
-        const seen = (await client.query<{ digest: string, batches_after: number, rows_after: string }>(
-          'SELECT digest, batches_after, rows_after FROM batches WHERE run = $1 AND batch_id = $2', [run.seq, batchId])).rows[0]
-        if (seen !== undefined) {
-          if (seen.digest !== digest) return { kind: 'conflict', message: conflictMessage(batchId) }
-          return { kind: 'replayed', run: record(run), progress: { batches: seen.batches_after, rows: Number(seen.rows_after) } }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await withClient((client) => put(client, new Date(now()), runId, batchId, digest, rows, merge))
+        } catch (err) {
+          // The same batch id committed by a concurrent retry after this statement's snapshot: try again, to replay it.
+          if ((err as { code?: unknown }).code !== '23505' || attempt === 3) throw err
         }
-        if (run.status !== 'open') return { kind: 'closed' }
-        const state = merge(bytes(run.state))
-        const progress = { batches: run.batches + 1, rows: Number(run.rows) + rows }
-        await client.query(`WITH updated AS (
-            UPDATE runs SET state = $3, batches = $4, rows = $5, version = version + 1 WHERE seq = $1 RETURNING seq)
-          INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
-            SELECT seq, $2, $6, $7, $4, $5, $8 FROM updated`,
-        [run.seq, batchId, buffer(state), progress.batches, progress.rows, digest, rows, new Date(now())])
-        return { kind: 'added', run: { ...summary(run), ...progress, state, version: run.version + 1 }, progress }
-      })
+      }
     },
     purgeClosed: async (olderThanDays: number) => (await guarded(() =>
       pool.query("DELETE FROM runs WHERE status = 'closed' AND closed < $1", [new Date(now() - olderThanDays * DAY_MS)]))).rowCount ?? 0,

@@ -45,7 +45,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> 
     );
     CREATE INDEX runs_listed ON runs (created DESC, id DESC);
     CREATE INDEX runs_status ON runs (status, closed);
-    -- Keyed by the run's integer seq, not its UUID, and WITHOUT ROWID, so a batch costs ~100 bytes.
+    -- Keyed by the run's integer seq, not its UUID, and WITHOUT ROWID, so a batch costs ~115 bytes.
     CREATE TABLE batches (
       run INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
       batch_id TEXT NOT NULL,

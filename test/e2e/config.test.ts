@@ -72,3 +72,11 @@ test('WORKERS defaults to the container CPU limit', () => {
   assert.equal(availableCpus(file), cores)
   assert.equal(availableCpus(join(dir, 'missing')), cores)
 })
+
+test('the runs store: SQLite under ./data unless DATABASE_URL names a PostgreSQL', () => {
+  const config = loadConfig({})
+  assert.deepEqual([config.DATA_DIR, config.DATABASE_URL, config.MAX_RUNS, config.RUN_RETENTION_DAYS], ['./data', undefined, 1000, 30])
+  assert.equal(loadConfig({ DATABASE_URL: 'postgres://svc@db:5432/runs' }).DATABASE_URL, 'postgres://svc@db:5432/runs')
+  assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://db/runs' }), /invalid configuration:\n {2}DATABASE_URL="mysql:\/\/db\/runs": Expected string to match/)
+  assert.throws(() => loadConfig({ MAX_RUNS: '0' }), /MAX_RUNS="0"/)
+})

@@ -15,7 +15,7 @@ import { add, digestOf, rowsOf } from './counter.js'
 
 export interface StoreConfig { DATA_DIR: string, DATABASE_URL?: string }
 export interface Job { runId?: string, ids?: string[], from?: number, migrate?: boolean }
-export interface Put { id: string, kind: string, t: number }
+export interface Put { id: string, kind: string, progress?: { batches: number, rows: number }, t: number }
 
 export interface Backend {
   name: 'sqlite' | 'postgres'
@@ -140,7 +140,7 @@ export const postgres: Backend = {
       const puts: Put[] = []
       for (const id of job.ids ?? []) {
         const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), add(rowsOf(id)))
-        puts.push({ id, kind: outcome.kind, t: performance.timeOrigin + performance.now() })
+        puts.push({ id, kind: outcome.kind, progress: 'progress' in outcome ? outcome.progress : undefined, t: performance.timeOrigin + performance.now() })
       }
       return puts
     } finally {

@@ -206,6 +206,21 @@ export function storeSuite (backend: Backend): void {
       assert.equal((await store.putBatch(run.id, 'b', 'd', 3, add(3))).kind, 'added')
     }))
 
+    test('8 clients retrying the same batch ids at once: each counted once, all answered alike', { timeout: 180_000 }, () => withStore(async (store, _clock, config) => {
+      const run = await store.createRun(newRun(), 10)
+      const ids = Array.from({ length: 20 }, (_, i) => `same-${i}`)
+      const perClient = await backend.concurrently(config, Array.from({ length: 8 }, () => ({ runId: run.id, ids })))
+      for (const id of ids) {
+        const puts = perClient.map((p) => p.find((put) => put.id === id))
+        assert.deepEqual(puts.map((p) => p?.kind).sort(), ['added', ...Array<string>(7).fill('replayed')], id)
+        assert.equal(new Set(puts.map((p) => JSON.stringify(p?.progress))).size, 1, id)
+      }
+      const total = ids.reduce((s, id) => s + rowsOf(id), 0)
+      const after = await store.getRun(run.id)
+      assert.deepEqual([after?.batches, after?.rows, read(after?.state ?? new Uint8Array(16))], [20, total, { rows: total, batches: 20 }])
+      assert.equal(await backend.batchRecords(config, run.id), 20)
+    }))
+
     test('8 concurrent writers x 100 batches, and retries of shared ids: every batch counted once', { timeout: 180_000 }, () => withStore(async (store, _clock, config) => {
       const run = await store.createRun(newRun(), 10)
       const shared = Array.from({ length: 10 }, (_, i) => `shared-${i}`)

@@ -25,6 +25,7 @@ if (job.migrate === true) await store.migrate()
 const ids = job.from === undefined ? job.ids ?? [] : (function * (from) { for (let i = from; ; i++) yield `b${i}` })(job.from)
 for (const id of ids) {
   const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), add(rowsOf(id)))
-  process.stdout.write(JSON.stringify({ id, kind: outcome.kind, t: performance.timeOrigin + performance.now() }) + '\n')
+  const progress = 'progress' in outcome ? outcome.progress : undefined
+  process.stdout.write(JSON.stringify({ id, kind: outcome.kind, progress, t: performance.timeOrigin + performance.now() }) + '\n')
 }
 await store.close()
