@@ -19,6 +19,8 @@ export function Decoded<T extends TSchema> (schema: T): T {
 
 export const errorResponses = {
   400: ErrorReply,
+  404: ErrorReply,
+  409: ErrorReply,
   413: ErrorReply,
   415: ErrorReply,
   422: ErrorReply,

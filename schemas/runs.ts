@@ -30,7 +30,7 @@ export const BatchParams = Type.Object({
   id: Type.String({ maxLength: 64 }),
   batchId: Type.String({ description: 'the caller\'s id of the batch, e.g. rank3-step117: 1 to 128 of A-Z a-z 0-9 . _ : -' })
 })
-export const CompareParams = Type.Object({ a: Type.String({ maxLength: 64 }), b: Type.String({ maxLength: 64 }) })
+export const CompareParams = Type.Object({ id: Type.String({ maxLength: 64 }), other: Type.String({ maxLength: 64 }) })
 export const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 200, description: 'the `next` of the previous page' }))
@@ -94,4 +94,4 @@ export const RunComparison = Type.Object({
     perClass: Type.Array(Type.Object({ class: Type.Integer(), ce: Difference, focal: Difference }), { description: 'per class, b − a of the mean losses' })
   })
 })
-
+export type RunComparison = Static<typeof RunComparison>

@@ -15,9 +15,11 @@ import jsonBody from './plugins/json-body.js'
 import ops from './plugins/ops.js'
 import { timeoutOptions } from './plugins/overload.js'
 import requestLog from './plugins/request-log.js'
+import runsPlugin from './plugins/runs.js'
 import healthRoutes from '../routes/health.js'
 import lossRoutes from '../routes/loss.js'
 import pageRoutes from '../routes/page.js'
+import runsRoutes from '../routes/runs.js'
 import v2Routes from '../routes/v2.js'
 import { validatorCompiler } from './plugins/validator.js'
 
@@ -40,6 +42,8 @@ export function serverOptions (config: Config): FastifyServerOptions {
     // One line per request, written by plugins/request-log.ts, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    // Run and batch ids longer than this get a 400 naming the limit from the route, not a bare 414.
+    routerOptions: { maxParamLength: 512 },
     genReqId: requestId,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -69,6 +73,8 @@ export const app = fp(async function app (instance: FastifyInstance, { engine, c
   await instance.register(ops, { config })
   await instance.register(healthRoutes)
   await instance.register(lossRoutes)
+  await instance.register(runsPlugin, { config })
+  await instance.register(runsRoutes)
   await instance.register(v2Routes)
   await instance.register(pageRoutes)
 }, { name: 'app' })

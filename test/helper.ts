@@ -1,6 +1,9 @@
 /**
  * Builds the production app for `inject()` (no port opened), on a chosen tfjs backend.
  */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, engineFor } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
@@ -12,7 +15,9 @@ export const BACKENDS: readonly BackendName[] = await installedBackends()
 export async function build (backend: BackendName = BACKENDS[0] ?? 'cpu', env: NodeJS.ProcessEnv = {}): Promise<FastifyInstance> {
   // The numeric suites block the event loop on purpose (1024x400 on the cpu backend): overload
   // shedding by event-loop delay is tested on its own, with its own limits.
-  const config = loadConfig({ LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', ...env, TFJS_BACKEND: backend })
+  // Each app gets its own SQLite file for runs unless the test names a store.
+  const store = { DATA_DIR: mkdtempSync(join(tmpdir(), 'loss-service-test-')) }
+  const config = loadConfig({ LOG_LEVEL: 'silent', MAX_EVENT_LOOP_DELAY_MS: '0', ...store, ...env, TFJS_BACKEND: backend })
   const engine = engineFor(config)
   const app = await buildApp(config, engine)
   await engine.init()

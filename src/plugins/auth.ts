@@ -1,5 +1,5 @@
 /**
- * Optional bearer-token auth for the compute routes (/loss/*, /v2/models/{name}/infer). Probes, /info,
+ * Optional bearer-token auth for the compute routes (/loss/*, /v2/models/{name}/infer) and the runs. Probes, /info,
  * /metrics and /docs stay open: they carry no request data, and Prometheus scrapers and Kubernetes
  * probes usually cannot send a token. Tokens are compared as SHA-256 digests with timingSafeEqual, so
  * neither the token's content nor its length shows in the response time.
@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { HttpError } from '../errors.js'
-import { computeRequest } from './surface.js'
+import { guardedRequest } from './surface.js'
 
 export interface AuthOptions {
   /** The accepted token; undefined turns auth off. */
@@ -24,7 +24,7 @@ export default fp<AuthOptions>(async (app, { token }) => {
   if (token === undefined) return
   const expected = digest(token)
   app.addHook('onRequest', async (request, reply) => {
-    if (!computeRequest(request)) return
+    if (!guardedRequest(request)) return
     const given = BEARER.exec(request.headers.authorization ?? '')?.[1]
     if (given !== undefined && timingSafeEqual(digest(given), expected)) return
     // RFC 6750 section 3: no error code when no credentials were sent, invalid_token otherwise.

@@ -13,7 +13,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { ErrorReply } from '../../schemas/common.js'
-import { isCompute, isHealth } from './surface.js'
+import { isCompute, isGuarded, isHealth } from './surface.js'
 import { pkg } from '../meta.js'
 
 type Schema = Record<string, any>
@@ -77,7 +77,7 @@ const withExample = (schema: Schema, example: unknown): Schema =>
   Array.isArray(schema.examples) && schema.examples.length > 0 ? schema : { ...schema, examples: [example] }
 
 export interface OpenapiOptions {
-  /** API_TOKEN is set: compute routes are documented as needing it. */
+  /** API_TOKEN is set: compute routes and the runs are documented as needing it. */
   readonly auth: boolean
 }
 
@@ -89,17 +89,17 @@ const V2_ERROR: Schema = { type: 'object', required: ['error'], properties: { er
  * route, 503 + Retry-After wherever overload protection may answer, and 401 where a token is needed.
  */
 function documented (schema: Schema, method: string, url: string, v2: boolean, auth: boolean): Schema {
-  const compute = isCompute(method, url)
+  const guarded = isGuarded(method, url)
   const given = (schema.response ?? {}) as Record<string, Schema>
   const errorShape = v2 ? V2_ERROR : ErrorReply
   const all: Record<string, Schema> = { ...given }
-  if (compute && auth) all['401'] ??= errorShape
+  if (guarded && auth) all['401'] ??= errorShape
   if (!isHealth(url)) all['503'] ??= errorShape
   all['500'] ??= errorShape
   const response: Record<string, Schema> = {}
   for (const [code, body] of Object.entries(all)) {
     const status = Number(code)
-    let out = withExample(body, status >= 400 ? errorExample(status, body, compute) : exampleOf(body))
+    let out = withExample(body, status >= 400 ? errorExample(status, body, isCompute(method, url)) : exampleOf(body))
     if (status === 503) out = { ...out, headers: { ...RETRY_AFTER, ...out.headers } }
     if (status === 401) out = { ...out, headers: { 'www-authenticate': { type: 'string', description: 'Bearer realm="loss-service"' }, ...out.headers } }
     response[code] = out
@@ -109,7 +109,7 @@ function documented (schema: Schema, method: string, url: string, v2: boolean, a
     ...schema,
     ...(body === undefined ? {} : { body }),
     response,
-    ...(compute && auth ? { security: [{ bearerAuth: [] }] } : {})
+    ...(guarded && auth ? { security: [{ bearerAuth: [] }] } : {})
   }
 }
 

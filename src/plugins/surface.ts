@@ -7,9 +7,16 @@ import type { FastifyRequest } from 'fastify'
 
 const V2_INFER = /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/
 
-/** POST /loss/* and POST /v2/models/{name}[/versions/{v}]/infer: the routes that run tfjs. */
+/** POST /loss/*, POST /v2/models/{name}[/versions/{v}]/infer and a run's batch PUT: the routes that run tfjs. */
 export function isCompute (method: string, url: string | undefined): boolean {
-  return method === 'POST' && url !== undefined && (url.startsWith('/loss/') || V2_INFER.test(url))
+  if (url === undefined) return false
+  if (method === 'PUT') return url === '/runs/:id/batches/:batchId'
+  return method === 'POST' && (url.startsWith('/loss/') || V2_INFER.test(url))
+}
+
+/** What API_TOKEN guards: the compute routes and every route of the runs, which hold the callers' results. */
+export function isGuarded (method: string, url: string | undefined): boolean {
+  return isCompute(method, url) || (url !== undefined && (url === '/runs' || url.startsWith('/runs/')))
 }
 
 /** Probes and the scrape: answered even under overload, because they are how overload is seen. */
@@ -18,3 +25,4 @@ export function isHealth (url: string | undefined): boolean {
 }
 
 export const computeRequest = (request: FastifyRequest): boolean => isCompute(request.method, request.routeOptions.url)
+export const guardedRequest = (request: FastifyRequest): boolean => isGuarded(request.method, request.routeOptions.url)

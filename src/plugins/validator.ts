@@ -5,6 +5,7 @@
  */
 import { Kind, Type, TypeRegistry, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler'
+import { Value } from '@sinclair/typebox/value'
 import { ValueErrorType } from '@sinclair/typebox/errors'
 import type { FastifySchemaCompiler } from 'fastify'
 import { PackedArray } from '../wire/json-scan.js'
@@ -99,7 +100,10 @@ export class SchemaError extends Error {
 
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = TypeCompiler.Compile(shallow(schema))
-  return (data: unknown) => {
+  // Query strings arrive as text: `?limit=2` is read as the number the schema asks for.
+  const convert = httpPart === 'querystring' ? (data: unknown) => Value.Convert(schema, data) : (data: unknown) => data
+  return (raw: unknown) => {
+    const data = convert(raw)
     if (check.Check(data)) return { value: data }
     const first = check.Errors(data).First()
     const message = first === undefined ? `invalid ${httpPart ?? 'request'}` : describeError(first)

@@ -29,9 +29,9 @@ const below = (...layers: string[]): Set<string> => new Set([...layers, ...LEAVE
 const ALLOWED: Readonly<Record<string, Set<string>>> = {
   routes: below('schemas', 'wire/json', 'wire/v2', 'dataplane'),
   schemas: new Set(['defaults']),
-  plugins: below('schemas', 'scan', 'wire/json', 'wire/v2', 'dataplane', 'engine', 'losses', 'defaults'),
+  plugins: below('schemas', 'scan', 'wire/json', 'wire/v2', 'dataplane', 'engine', 'losses', 'defaults', 'store'),
   'wire/json': below('scan', 'dataplane', 'losses', 'defaults', 'evaluation', 'schemas'),
-  'wire/v2': below('dataplane', 'losses', 'defaults', 'evaluation', 'schemas'),
+  'wire/v2': below('scan', 'dataplane', 'losses', 'defaults', 'evaluation', 'schemas'),
   scan: below(),
   dataplane: below('engine', 'losses', 'defaults', 'evaluation', 'store'),
   engine: below('losses', 'defaults'),

@@ -7,7 +7,7 @@ import type { ScoreRequest } from '../../dataplane/index.js'
 import type { RunState, RunSummary as StoredSummary, RunView } from '../../dataplane/runs/index.js'
 import type { LossInput } from '../../losses/index.js'
 import type { CompareBody } from '../../../schemas/loss.js'
-import type { BatchBody, RunCreateBody, RunListed, RunReply } from '../../../schemas/runs.js'
+import type { BatchBody, RunComparison, RunCreateBody, RunListed, RunReply } from '../../../schemas/runs.js'
 import { requestFor } from './request.js'
 
 /** The losses a run scores; their names key its totals. */
@@ -93,4 +93,25 @@ export function encodeRun ({ record, state }: RunView): RunReply {
   }
   if ((record.options as { hardest?: number }).hardest !== undefined) reply.hardest = state.hardest
   return reply
+}
+
+const minus = (a: number | null, b: number | null): number | null => a === null || b === null ? null : b - a
+
+/** Two runs side by side, and b − a of their mean losses, overall and per class. */
+export function encodeRunComparison (a: RunView, b: RunView): RunComparison {
+  const ra = encodeRun(a)
+  const rb = encodeRun(b)
+  if (ra.classes !== rb.classes) invalid(`run ${ra.id} has ${ra.classes} classes and run ${rb.id} ${rb.classes}: only runs of the same classes compare`)
+  return {
+    a: ra,
+    b: rb,
+    difference: {
+      ce: minus(ra.ce.loss, rb.ce.loss),
+      focal: minus(ra.focal.loss, rb.focal.loss),
+      perClass: ra.perClass.map((x, c) => {
+        const y = rb.perClass[c] as RunReply['perClass'][number]
+        return { class: c, ce: minus(x.ce.mean, y.ce.mean), focal: minus(x.focal.mean, y.focal.mean) }
+      })
+    }
+  }
 }
