@@ -11,7 +11,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 
 interface Side { rps: number, p50: number, p99: number, requests: number, errors: number, timeouts: number, non2xx: number }
 interface Report {
