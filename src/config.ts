@@ -57,6 +57,13 @@ export type Config = Static<typeof ConfigSchema>
 
 export class ConfigError extends Error {}
 
+/** How a bad value is quoted in the error: never a token or a database password. */
+function shown (key: string, value: string | undefined): string {
+  if (key === 'API_TOKEN') return '(hidden)'
+  if (key === 'DATABASE_URL' && value !== undefined) return JSON.stringify(value.replace(/^([^:]+:\/\/[^:@/]*):[^@/]*@/, '$1:***@'))
+  return JSON.stringify(value)
+}
+
 /** Reads the variables the schema names from `env`; throws ConfigError listing every bad one. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {}
@@ -74,7 +81,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (problems.length > 0) {
-    const lines = problems.map((e) => `${e.path.slice(1)}=${JSON.stringify(env[e.path.slice(1)])}: ${e.message}`)
+    const lines = problems.map((e) => { const key = e.path.slice(1); return `${key}=${shown(key, env[key])}: ${e.message}` })
     throw new ConfigError(`invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`)
   }
   return converted as Config

@@ -11,7 +11,6 @@ import type { CrossEntropyOptions, FocalOptions, LossInput, LossResult } from '.
 export * from './types.js'
 export { planCrossEntropy } from './cross_entropy.js'
 export { planFocal } from './focal.js'
-export { planCompare, type Comparison } from './compare.js'
 export { hardest, perClass, type Analysis, type ClassTotals, type HardRow } from './analysis.js'
 export { balancedWeights, classBalancedFocal, classBalancedWeights, type ClassBalance } from './balance.js'
 export { DEFAULTS } from './defaults.js'

@@ -80,3 +80,11 @@ test('the runs store: SQLite under ./data unless DATABASE_URL names a PostgreSQL
   assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://db/runs' }), /invalid configuration:\n {2}DATABASE_URL="mysql:\/\/db\/runs": Expected string to match/)
   assert.throws(() => loadConfig({ MAX_RUNS: '0' }), /MAX_RUNS="0"/)
 })
+
+test('a bad DATABASE_URL is quoted without its password', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://svc:s3cret@db/runs' }), (err: Error) => {
+    assert.match(err.message, /DATABASE_URL="mysql:\/\/svc:\*\*\*@db\/runs": Expected string to match/)
+    assert.doesNotMatch(err.message, /s3cret/)
+    return true
+  })
+})
