@@ -1,9 +1,12 @@
 /**
  * Builds the production app for `inject()` (no port opened), on a chosen tfjs backend.
  */
+import { after, before } from 'node:test'
+import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, engineFor } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
@@ -23,6 +26,24 @@ export async function build (backend: BackendName = BACKENDS[0] ?? 'cpu', env: N
   await engine.init()
   await app.ready()
   return app
+}
+
+/**
+ * The enclosing suite's app: built before its tests (handed to `use`), closed after them, and the
+ * suite fails if any of its requests, failed ones included, left a tensor behind.
+ */
+export function suiteApp (use: (app: FastifyInstance) => void, backend?: BackendName, env?: NodeJS.ProcessEnv): void {
+  let app: FastifyInstance | undefined
+  let tensorsBefore = 0
+  before(async () => {
+    app = await build(backend, env)
+    use(app)
+    tensorsBefore = tf.memory().numTensors
+  })
+  after(async () => {
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked by any request, failed ones included')
+    await app?.close()
+  })
 }
 
 /** POST a JSON body. */

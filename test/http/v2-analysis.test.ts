@@ -4,11 +4,10 @@
  * POST /loss/<endpoint> answers for the JSON body (same outputs, in order, with their datatypes and
  * shapes), on every installed tfjs backend; bad requests are 400s naming the parameter or input.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { BACKENDS, build, post } from '../helper.js'
+import { BACKENDS, post, suiteApp } from '../helper.js'
 import { materialize } from '../golden/inputs.js'
 import { loadCases } from '../golden/check.js'
 import { binaryRequest, bytesOf, jsonRequest, type Tensor } from './v2/client.js'
@@ -23,15 +22,7 @@ const COMPARE = '/v2/models/compare/infer'
 for (const backend of BACKENDS) {
   describe(`analysis golden cases through V2 equal POST /loss on ${backend}`, () => {
     let app: FastifyInstance
-    let tensorsBefore: number
-    before(async () => {
-      app = await build(backend)
-      tensorsBefore = tf.memory().numTensors
-    })
-    after(async () => {
-      assert.equal(tf.memory().numTensors, tensorsBefore)
-      await app.close()
-    })
+    suiteApp((built) => { app = built }, backend)
 
     cases.forEach((c, i) => {
       test(c.name, async () => {
@@ -63,15 +54,7 @@ const balanced = { class_balance_beta: 0.9 }
 
 describe('V2 analysis: models, outputs and bad requests', () => {
   let app: FastifyInstance
-  let tensorsBefore: number
-  before(async () => {
-    app = await build()
-    tensorsBefore = tf.memory().numTensors
-  })
-  after(async () => {
-    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked by any request, failed ones included')
-    await app.close()
-  })
+  suiteApp((built) => { app = built })
 
   async function v2Error (request: InjectOptions): Promise<string> {
     const res = await app.inject(request)

@@ -7,12 +7,11 @@
  * The cases rotate through the datatypes (FP32/FP64 logits and targets, INT32/INT64 indices), flat
  * and nested JSON data, and header lengths that put the binary tensors at every byte offset mod 8.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { BACKENDS, build, post } from '../helper.js'
+import { BACKENDS, post, suiteApp } from '../helper.js'
 import { flatten, materialize } from '../golden/inputs.js'
 import { asLossReply, binaryRequest, infer, jsonRequest } from './v2/client.js'
 import { shapeOf, toV2 } from './v2/golden.js'
@@ -32,17 +31,7 @@ const CASES = [...load('../golden/cases.json'), ...load('../golden/temporal.json
 for (const backend of BACKENDS) {
   describe(`golden cases through V2 equal POST /loss on ${backend}`, () => {
     let app: FastifyInstance
-    let tensorsBefore: number
-    before(async () => {
-      // The [1024, 400] JSON bodies block the event loop for long on a busy machine; overload
-      // shedding is not what this file tests.
-      app = await build(backend, { MAX_EVENT_LOOP_DELAY_MS: '0' })
-      tensorsBefore = tf.memory().numTensors
-    })
-    after(async () => {
-      assert.equal(tf.memory().numTensors, tensorsBefore)
-      await app.close()
-    })
+    suiteApp((built) => { app = built }, backend)
 
     CASES.forEach((c, i) => {
       test(c.name, async () => {

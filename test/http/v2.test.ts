@@ -3,16 +3,15 @@
  * health, a JSON-tensor inference), the binary tensor data extension byte for byte, every framing
  * error, and V2 answers equal to the JSON API's, on every installed tfjs backend.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { deflateSync, gzipSync } from 'node:zlib'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildApp, engineFor } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { BACKENDS, build, post } from '../helper.js'
+import { BACKENDS, build, post, suiteApp } from '../helper.js'
 import { flatten } from '../golden/inputs.js'
 import { asLossReply, binaryRequest, bytesOf, infer, jsonRequest, readReply, type Tensor } from './v2/client.js'
 
@@ -53,15 +52,7 @@ const binaryInput = (name: string, datatype: string, shape: number[], size: numb
 
 describe('V2 protocol surface', () => {
   let app: FastifyInstance
-  let tensorsBefore: number
-  before(async () => {
-    app = await build()
-    tensorsBefore = tf.memory().numTensors
-  })
-  after(async () => {
-    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked by any request, failed ones included')
-    await app.close()
-  })
+  suiteApp((built) => { app = built })
 
   test('GET /v2: server metadata with the binary tensor data extension', async () => {
     const res = await app.inject({ method: 'GET', url: '/v2' })
@@ -324,15 +315,7 @@ test('before the tfjs backend is up: readiness 503, inference 503 { error } with
 for (const backend of BACKENDS) {
   describe(`V2 inference on ${backend}`, () => {
     let app: FastifyInstance
-    let tensorsBefore: number
-    before(async () => {
-      app = await build(backend)
-      tensorsBefore = tf.memory().numTensors
-    })
-    after(async () => {
-      assert.equal(tf.memory().numTensors, tensorsBefore)
-      await app.close()
-    })
+    suiteApp((built) => { app = built }, backend)
 
     test('the protocol\'s JSON example, adapted: id echoed, FP64 [1] outputs equal to POST /loss/ce', async () => {
       const res = await app.inject({
