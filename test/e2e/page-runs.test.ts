@@ -301,3 +301,36 @@ for (const backend of BACKENDS) {
     })
   })
 }
+
+describe('the runs on the page behind API_TOKEN', () => {
+  test('the list shows the 401 until the token is typed, then reads the runs with it', async () => {
+    const token = 'page-runs-token'
+    const app = await build(BACKENDS[0], { API_TOKEN: token })
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 })
+      const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+      const created = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${token}` }, payload: { classes: 3, name: 'guarded' } })
+      assert.equal(created.statusCode, 201)
+      const sent: string[] = []
+      page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/runs')) sent.push(r.headers().authorization ?? 'none') })
+      await page.goto(`${origin}/`)
+      assert.equal(await settled(page, 0), 'error')
+      const refused = await app.inject({ method: 'GET', url: '/runs?limit=10' })
+      assert.equal(refused.statusCode, 401)
+      assert.equal(await text(page, '#runs-error .error-message'), refused.json().message)
+
+      const v = await version(page)
+      await page.click('.token summary')
+      await page.fill('#api-token', token)
+      await page.dispatchEvent('#api-token', 'change')
+      assert.equal(await settled(page, v), 'ready')
+      assert.deepEqual((await cells(page, '#runs-table')).map((r) => r[1]?.value), [created.json().id])
+      assert.equal(await page.isHidden('#runs-error'), true)
+      assert.deepEqual(sent, ['none', `Bearer ${token}`, `Bearer ${token}`], 'the list, then the list and its one run, with the token')
+    } finally {
+      await page.close()
+      await app.close()
+    }
+  })
+})
