@@ -33,14 +33,15 @@ function listView (root, state) {
   const table = field('runs-table')
   const cursors = [undefined]
   let page = 0
+  /** The checked runs, in the order they were checked (kept across pages): [{ id, label }]. */
   let picked = []
 
   function syncPicked () {
-    for (const box of table.querySelectorAll('input[type="checkbox"]')) box.checked = picked.includes(box.value)
+    for (const box of table.querySelectorAll('input[type="checkbox"]')) box.checked = picked.some((p) => p.id === box.value)
     const button = field('runs-compare')
     button.disabled = picked.length !== 2
     field('runs-pick-note').textContent = picked.length === 2
-      ? `a = ${picked[0].slice(0, 8)}, b = ${picked[1].slice(0, 8)}: differences are b − a`
+      ? `a = ${picked[0].label}, b = ${picked[1].label}: differences are b − a`
       : 'Check two runs to compare them; the first checked is a, the baseline.'
   }
 
@@ -51,6 +52,7 @@ function listView (root, state) {
       const check = document.createElement('input')
       check.type = 'checkbox'
       check.value = run.id
+      check.dataset.label = runLabel(run)
       check.setAttribute('aria-label', `compare ${runLabel(run)}`)
       const loss = (name) => view === null || view[name].loss === null ? cell('td', '–', '') : cell('td', fmt(view[name].loss), view[name].loss)
       const name = holder('th', link(runLabel(run), runHash(run.id)))
@@ -71,12 +73,12 @@ function listView (root, state) {
   table.addEventListener('change', (event) => {
     const box = event.target
     if (box.type !== 'checkbox') return
-    picked = picked.filter((id) => id !== box.value)
-    if (box.checked) picked = [...picked, box.value].slice(-2)
+    picked = picked.filter((p) => p.id !== box.value)
+    if (box.checked) picked = [...picked, { id: box.value, label: box.dataset.label }].slice(-2)
     syncPicked()
   })
   field('runs-compare').addEventListener('click', () => {
-    if (picked.length === 2) window.location.hash = compareHash(picked[0], picked[1])
+    if (picked.length === 2) window.location.hash = compareHash(picked[0].id, picked[1].id)
   })
 
   return {

@@ -223,6 +223,7 @@ for (const backend of BACKENDS) {
       await page.check(`#runs-table input[value="${a}"]`)
       await page.check(`#runs-table input[value="${b}"]`)
       assert.equal(await page.isDisabled('#runs-compare'), false)
+      assert.equal(await text(page, '#runs-pick-note'), 'a = cross-entropy checkpoint, b = focal checkpoint: differences are b − a')
       const v = await version(page)
       await page.click('#runs-compare')
       assert.equal(await settled(page, v), 'ready')
