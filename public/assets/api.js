@@ -20,10 +20,12 @@ export function setToken (value) {
   token = value.trim()
 }
 
-export async function postJson (path, body) {
-  const headers = { 'content-type': 'application/json' }
+/** One call to the API: the JSON answer, or an ApiError carrying the service's status and message. */
+export async function requestJson (method, path, body) {
+  const headers = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
   if (token !== '') headers.authorization = `Bearer ${token}`
-  const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) })
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   const text = await res.text()
   let json
   try {
@@ -34,6 +36,10 @@ export async function postJson (path, body) {
   if (!res.ok) throw new ApiError(res.status, json.error ?? res.statusText, typeof json.message === 'string' ? json.message : text)
   return json
 }
+
+export const postJson = (path, body) => requestJson('POST', path, body)
+
+export const getJson = (path) => requestJson('GET', path)
 
 /** Shows an error in `box`: the service's status line, then its message as given. */
 export function showError (box, err) {

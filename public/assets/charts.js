@@ -94,19 +94,30 @@ export function curveChart (chart, x, curves, { log = false } = {}) {
 
 const GROUP = 0.84
 
-/** Side-by-side bars per class: `groups` = [{ label, color, values }], one value per class. */
-export function barChart (chart, groups, { log = false, format = fmt, yLabel = '' } = {}) {
+/** At most about 40 class names on the axis, so 400 classes stay readable; the legend names every bar. */
+const MAX_TICKS = 40
+
+/** A y range centred on zero, for differences that may have either sign. */
+const signedScale = { range: (_u, min, max) => { const m = Math.max(Math.abs(min), Math.abs(max)) * 1.08; return m > 0 ? [-m, m] : [-1, 1] } }
+
+/**
+ * Side-by-side bars per class: `groups` = [{ label, color, values }], one value per bar; `labels`
+ * names the bars when they are not classes 0…C−1 in order (e.g. classes sorted by their row count).
+ */
+export function barChart (chart, groups, { log = false, signed = false, format = fmt, yLabel = '', labels } = {}) {
   const classes = groups[0]?.values.length ?? 0
   const x = Array.from({ length: classes }, (_, c) => c)
+  const name = (i) => String(labels === undefined ? i : labels[i])
+  const step = Math.ceil(classes / MAX_TICKS)
   const bar = GROUP / groups.length
   chart.draw({
-    scales: { x: { time: false, range: [-0.5, classes - 0.5] }, y: yScale(log) },
+    scales: { x: { time: false, range: [-0.5, classes - 0.5] }, y: signed ? signedScale : yScale(log) },
     axes: [
-      { ...AXIS, label: 'class', splits: () => x, values: (_u, splits) => splits.map(String) },
+      { ...AXIS, label: 'class', splits: () => x.filter((i) => i % step === 0), values: (_u, splits) => splits.map(name) },
       { ...AXIS, label: yLabel, size: 60, values: (_u, splits) => splits.map(format) }
     ],
     series: [
-      { label: 'class' },
+      { label: 'class', value: (_u, v) => v === null ? '–' : name(v) },
       ...groups.map((g, i) => ({
         label: g.label,
         stroke: g.color,

@@ -108,7 +108,8 @@ for (const backend of BACKENDS) {
       assert.equal(await page.textContent('h1'), 'Where the loss comes from')
       assert.deepEqual(await page.$$eval('h2', (hs) => hs.map((h) => h.textContent)), [
         'Focal loss against the probability of the true class',
-        'Batch explorer: which classes and rows the loss comes from'
+        'Batch explorer: which classes and rows the loss comes from',
+        'Evaluation runs: one answer over every batch'
       ])
       const unnamed = await page.$$eval('input, select, textarea, button', (els) => els
         .filter((el) => {
