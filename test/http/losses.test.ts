@@ -11,32 +11,12 @@ import type { FastifyInstance } from 'fastify'
 import { BACKENDS, build, post } from '../helper.js'
 import { materialize } from '../golden/inputs.js'
 import { checkReply, loadCases, worst, type GoldenCase } from '../golden/check.js'
-
-export const ROUTE: Readonly<Record<string, string>> = {
-  poly: '/loss/poly', logit_adjusted: '/loss/logit-adjusted', ldam: '/loss/ldam', asymmetric: '/loss/asymmetric', seesaw: '/loss/seesaw'
-}
+import { classCounts, FIVE, FIVE_BODY, labels, logits, ROUTE, SINGLE } from './losses-cases.js'
 
 type LossCase = GoldenCase & { loss: string }
 const cases = loadCases('../golden/losses.json') as LossCase[]
 const bodies = new Map(cases.map((c) => [c.name, materialize(c.request) as Record<string, unknown>]))
 const body = (c: LossCase): Record<string, unknown> => bodies.get(c.name) ?? {}
-
-const u = (i: number): number => Math.sin(i * 12.9898) * 5
-const N = 24
-const C = 6
-const logits = Array.from({ length: N }, (_, i) => Array.from({ length: C }, (_, c) => u(i * C + c)))
-const labels = logits.map((_, i) => i % 5 === 4 ? -100 : (i * 7) % C)
-const classCounts = [500, 200, 80, 20, 5, 1]
-/** Five losses, each with its own options; the single-loss routes take the same options at top level. */
-export const FIVE = [
-  { loss: 'ce', labelSmoothing: 0.1 },
-  { loss: 'focal', gamma: 1.5, alpha: null },
-  { loss: 'poly', epsilon: 2, name: 'poly1' },
-  { loss: 'ldam', classCounts, maxMargin: 0.4, scale: 10 },
-  { loss: 'logit_adjusted', classCounts, tau: 0.5 }
-]
-export const FIVE_BODY = { logits, labels, breakdown: true, hardest: 3, losses: FIVE }
-const SINGLE: Readonly<Record<string, string>> = { ce: '/loss/ce', focal: '/loss/focal', ...ROUTE }
 
 test('the fixtures cover every loss, every reduction and both activations', () => {
   assert.deepEqual([...new Set(cases.map((c) => c.loss))].sort(), ['asymmetric', 'ldam', 'logit_adjusted', 'poly', 'seesaw'])
