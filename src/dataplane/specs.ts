@@ -54,10 +54,13 @@ export function defaultReduction (kind: LossKind): Reduction {
   return kind === 'asymmetric' ? ASYMMETRIC_DEFAULTS.reduction : DEFAULTS.reduction
 }
 
+/** A value as a message shows it: numbers as JS prints them (JSON would print Infinity as null). */
+const shown = (v: unknown): string => typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)
+
 function numberOf (fields: Fields, key: string, fallback: number, name: Namer): number {
   const v = fields[key]
   if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isFinite(v)) return invalid(`${name(key)} = ${JSON.stringify(v) ?? String(v)} must be a finite number`)
+  if (typeof v !== 'number' || !Number.isFinite(v)) return invalid(`${name(key)} = ${shown(v)} must be a finite number`)
   return v
 }
 
@@ -67,7 +70,7 @@ function vectorOf (fields: Fields, key: string, name: Namer): Float32Array | und
   if (!Array.isArray(v) || v.length === 0) return invalid(`${name(key)} must be a non-empty array of numbers`)
   const out = new Float32Array(v.length)
   v.forEach((x: unknown, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) invalid(`${name(key)}[${i}] = ${JSON.stringify(x) ?? String(x)} must be a finite number`)
+    if (typeof x !== 'number' || !Number.isFinite(x)) invalid(`${name(key)}[${i}] = ${shown(x)} must be a finite number`)
     out[i] = x
   })
   return out
@@ -122,7 +125,7 @@ export function lossSpec (kind: LossKind, fields: Fields, shared: Shared, name: 
     }
     case 'poly': {
       const base = fields.base ?? POLY_DEFAULTS.base
-      if (base !== 'ce' && base !== 'focal') return invalid(`${name('base')} = ${JSON.stringify(base) ?? String(base)} must be "ce" or "focal"`)
+      if (base !== 'ce' && base !== 'focal') return invalid(`${name('base')} = ${shown(base)} must be "ce" or "focal"`)
       const gamma = numberOf(fields, 'gamma', POLY_DEFAULTS.gamma, name)
       const focal = base === 'focal' && balanced !== undefined ? classBalancedFocal(common, gamma, balanced) : undefined
       return {
@@ -200,10 +203,10 @@ export function namedLosses (entries: readonly Fields[], shared: Shared, list: s
   return entries.map((entry, i): NamedLoss => {
     const name = entryName(i)
     const kind = entry.loss
-    if (!isKind(kind)) return invalid(`${name('loss')} = ${JSON.stringify(kind) ?? String(kind)} must be one of ${LOSS_KINDS.map((k) => `"${k}"`).join(', ')}`)
+    if (!isKind(kind)) return invalid(`${name('loss')} = ${shown(kind)} must be one of ${LOSS_KINDS.map((k) => `"${k}"`).join(', ')}`)
     const label = entry.name ?? kind
     if (typeof label !== 'string' || !/^[A-Za-z][\w-]{0,63}$/.test(label)) {
-      invalid(`${name('name')} = ${JSON.stringify(label) ?? String(label)} must be a letter then up to 63 letters, digits, _ or -`)
+      invalid(`${name('name')} = ${shown(label)} must be a letter then up to 63 letters, digits, _ or -`)
     }
     if (RESERVED_NAMES.has(label)) invalid(`${name('name')} = "${label}" is reserved (${[...RESERVED_NAMES].join(', ')}); name the loss otherwise`)
     const before = seen.get(label)
