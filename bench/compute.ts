@@ -14,15 +14,18 @@ import { parseArgs } from 'node:util'
 import * as tf from '@tensorflow/tfjs-core'
 import { installedBackends, type BackendName } from '../src/engine/backend.js'
 import { Engine } from '../src/engine/index.js'
-import { crossEntropy, focalLoss, planCrossEntropy, planFocal, type LossResult, type Plan } from '../src/losses/index.js'
+import { crossEntropy, focalLoss, planCrossEntropy, planFocal, planMany, run, type Plan } from '../src/losses/index.js'
 import { execute } from '../src/losses/kernels.js'
 import { crossEntropyOptions, decodeInput, focalOptions } from '../src/wire/json/request.js'
 import { scanBody } from '../src/wire/json-scan.js'
 import { decodedKeys } from '../src/plugins/validator.js'
+import { compareRequest } from '../src/wire/json/losses.js'
 import { FocalBody as FocalBodySchema } from '../schemas/loss.js'
+import { CompareLossesBody as CompareLossesSchema, type CompareLossesBody } from '../schemas/losses.js'
 import type { CrossEntropyBody, FocalBody } from '../schemas/loss.js'
 import { jsonBody, sigmoidBatch, softmaxBatch } from '../scripts/lib/bodies.js'
 import { align } from './report.js'
+import { fiveLosses } from './scenarios.js'
 
 const { values } = parseArgs({
   options: {
@@ -69,7 +72,8 @@ async function time (fn: () => unknown, batched?: () => Promise<unknown>): Promi
 const BATCHED_MAX_ELEMENTS = 64 * 80
 
 interface Case {
-  readonly loss: 'ce' | 'focal'
+  /** five: /loss/compare with ce, focal, poly, ldam and logit_adjusted (bench/scenarios.ts). */
+  readonly loss: 'ce' | 'focal' | 'five'
   readonly activation: 'softmax' | 'sigmoid'
   readonly rows: number
   readonly classes: number
@@ -81,21 +85,26 @@ for (const [rows, classes] of [[64, 10], [1024, 400]] as const) {
     for (const activation of ['softmax', 'sigmoid'] as const) CASES.push({ loss, activation, rows, classes })
   }
 }
+CASES.push({ loss: 'five', activation: 'softmax', rows: 1024, classes: 400 })
 
 interface Prepared {
   readonly c: Case
   readonly text: string
   readonly bytes: Buffer
-  plan (): Plan<LossResult>
-  call (): LossResult
+  plan (): Plan<unknown>
+  call (): unknown
 }
 
 function prepare (c: Case): Prepared {
   const batch = c.activation === 'softmax' ? softmaxBatch(1000, c.rows, c.classes) : sigmoidBatch(1000, c.rows, c.classes)
-  const bytes = jsonBody(batch, c.activation)
+  const bytes = jsonBody(batch, c.activation, c.loss === 'five' ? { losses: fiveLosses(c.classes) } : {})
   const text = bytes.toString()
   const body = JSON.parse(text) as CrossEntropyBody & FocalBody
   const input = decodeInput(body)
+  if (c.loss === 'five') {
+    const { losses } = compareRequest(body as CompareLossesBody & { losses: NonNullable<CompareLossesBody['losses']> })
+    return { c, text, bytes, plan: () => planMany(input, losses), call: () => run(planMany(input, losses)) }
+  }
   const ceOptions = crossEntropyOptions(body)
   const fOptions = focalOptions(body)
   return {
@@ -108,14 +117,16 @@ function prepare (c: Case): Prepared {
 }
 
 const DECODED = decodedKeys(FocalBodySchema)
+const DECODED_COMPARE = decodedKeys(CompareLossesSchema)
 
 async function measureCase (engine: Engine, { c, text, bytes, plan, call }: Prepared): Promise<string[]> {
   const sample = plan()
   const outputs = execute(sample.call)
   const parse = await time(() => JSON.parse(text))
   const decode = await time(() => {
-    const body = scanBody(bytes, DECODED) as (CrossEntropyBody & FocalBody) | undefined
+    const body = scanBody(bytes, c.loss === 'five' ? DECODED_COMPARE : DECODED) as (CrossEntropyBody & FocalBody) | undefined
     if (body === undefined) throw new Error('the body scanner declined a bench body')
+    if (c.loss === 'five') return compareRequest(body as CompareLossesBody & { losses: NonNullable<CompareLossesBody['losses']> })
     decodeInput(body)
     return c.loss === 'ce' ? crossEntropyOptions(body) : focalOptions(body)
   })
@@ -152,10 +163,16 @@ async function main (): Promise<void> {
     }
     // Every case runs a few times first, so that no figure pays for the backend's first use of a kernel.
     for (const p of prepared) for (let i = 0; i < 3; i++) p.call()
+    const totals = new Map<string, number>()
     for (const p of prepared) {
       process.stderr.write(`  ${backend} ${p.c.loss} ${p.c.activation} ${p.c.rows}x${p.c.classes}\n`)
-      lines.push(await measureCase(engine, p))
+      const line = await measureCase(engine, p)
+      lines.push(line)
+      totals.set(`${p.c.loss} ${p.c.activation} ${p.c.rows}x${p.c.classes}`, Number(line.at(-1)))
     }
+    const five = totals.get('five softmax 1024x400') ?? NaN
+    const ce = totals.get('ce softmax 1024x400') ?? NaN
+    notes.push(`${backend}: five-loss compare / ce at 1024x400 softmax (scan+decode+call): ${(five / ce).toFixed(2)}x`)
     const after = tf.memory().numTensors
     notes.push(`${backend}: tf.memory().numTensors ${before} before, ${after} after${after === before ? '' : '  <-- LEAK'}`)
   }

@@ -38,9 +38,20 @@ const FLOOR = { kind: 'floor', ratio: 0.85 } as const
 const json = (path: string, body: Buffer): Request => ({ method: 'POST', path, headers: JSON_HEADERS, body })
 
 function jsonDefinition (id: string, title: string, connections: number, target: Target | undefined, path: string,
-  activation: 'softmax' | 'sigmoid', rows: number, classes: number): Definition {
+  activation: 'softmax' | 'sigmoid', rows: number, classes: number, options: Record<string, unknown> = {}): Definition {
   const batch = activation === 'softmax' ? softmaxBatch : sigmoidBatch
-  return { id, title, connections, target, v2: false, rows, classes, request: (seed) => json(path, jsonBody(batch(seed, rows, classes), activation)) }
+  return { id, title, connections, target, v2: false, rows, classes, request: (seed) => json(path, jsonBody(batch(seed, rows, classes), activation, options)) }
+}
+
+/** Long-tailed training counts, 1000 down to 1 over the classes: what LDAM and logit adjustment need. */
+export function longTailCounts (classes: number): number[] {
+  return Array.from({ length: classes }, (_, c) => Math.max(1, Math.round(1000 * 0.001 ** (c / Math.max(1, classes - 1)))))
+}
+
+/** The five-loss comparison of issue 10: the losses sharing a log-softmax share one pass. */
+export function fiveLosses (classes: number): Array<Record<string, unknown>> {
+  const classCounts = longTailCounts(classes)
+  return [{ loss: 'ce' }, { loss: 'focal', gamma: 2 }, { loss: 'poly', epsilon: 1 }, { loss: 'ldam', classCounts }, { loss: 'logit_adjusted', classCounts }]
 }
 
 const DEFINITIONS: readonly Definition[] = [
@@ -49,6 +60,8 @@ const DEFINITIONS: readonly Definition[] = [
   jsonDefinition('focal-sigmoid-64x80', 'focal sigmoid 64x80', 4, undefined, '/loss/focal', 'sigmoid', 64, 80),
   jsonDefinition('ce-256x400', 'ce softmax 256x400', 4, FLOOR, '/loss/ce', 'softmax', 256, 400),
   jsonDefinition('focal-1024x400', 'focal softmax 1024x400', 4, FLOOR, '/loss/focal', 'softmax', 1024, 400),
+  jsonDefinition('compare5-1024x400', 'compare ce, focal, poly, ldam, logit_adjusted 1024x400', 4, undefined, '/loss/compare', 'softmax', 1024, 400,
+    { losses: fiveLosses(400) }),
   {
     id: 'v2-focal-1024x400',
     title: 'focal 1024x400 V2 binary FP32',

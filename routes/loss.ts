@@ -1,16 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { ScoreResult } from '../src/dataplane/index.js'
 import { scoreRequest, type JsonModel } from '../src/wire/json/request.js'
 import { encodeComparison, encodeResult } from '../src/wire/json/reply.js'
 import { errorResponses } from '../schemas/common.js'
-import { CompareBody, CompareReply, CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
+import { CompareReply, CrossEntropyBody, FocalBody, LossReply } from '../schemas/loss.js'
+import { CompareLossesBody, CompareLossesReply } from '../schemas/losses.js'
+import { compareRequest, encodeNamed } from '../src/wire/json/losses.js'
 
 /** POST /loss/ce, /loss/focal and /loss/compare: decode, score, shape the reply. */
 const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** The body as the dataplane's request, scored; notes the batch's shape for the log line. */
-  async function score (request: FastifyRequest, model: JsonModel, body: CompareBody): Promise<ScoreResult> {
-    const decoded = scoreRequest(model, body)
+  async function score (request: FastifyRequest, model: JsonModel | 'losses', body: CompareLossesBody): Promise<ScoreResult> {
+    const decoded = model === 'losses' && body.losses !== undefined ? compareRequest({ ...body, losses: body.losses }) : scoreRequest(model === 'losses' ? 'compare' : model, body)
     request.batchShape = decoded.input.shape
     return await app.dataplane.score(decoded)
   }
@@ -44,14 +47,17 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/loss/compare', {
     schema: {
       tags: ['loss'],
-      summary: 'Cross-entropy and focal loss of one batch, side by side',
+      summary: 'Cross-entropy and focal loss of one batch, side by side, or any list of losses',
       description: 'Both losses from one tfjs computation. weight/posWeight apply to cross-entropy, gamma/alpha to focal; ' +
-        'classBalance to both. With breakdown, perClass lists both per class.',
-      body: CompareBody,
-      response: { 200: CompareReply, ...errorResponses }
+        'classBalance to both. With breakdown, perClass lists both per class. With losses, each listed loss under its name ' +
+        '(losses sharing a log-softmax share one pass), their options in their entries.',
+      body: CompareLossesBody,
+      response: { 200: Type.Union([CompareReply, CompareLossesReply]), ...errorResponses }
     }
-  }, async (request) => {
-    return encodeComparison(await score(request, 'compare', request.body))
+  }, async (request, reply) => {
+    if (request.body.losses === undefined) return encodeComparison(await score(request, 'compare', request.body))
+    // The names are the caller's: no fixed schema serialises them, so JSON.stringify does.
+    return reply.serializer(JSON.stringify).send(encodeNamed(await score(request, 'losses', request.body)))
   })
 }
 

@@ -25,7 +25,7 @@ export const Labels = Decoded(Type.Union([
   examples: [[0, 2]]
 }))
 
-const common = {
+export const common = {
   logits: Logits,
   labels: Labels,
   activation: Type.Optional(Type.Union([Type.Literal('softmax'), Type.Literal('sigmoid')], {
@@ -50,13 +50,13 @@ export const ClassBalance = Type.Object({
   examples: [{ counts: [900, 90, 10], beta: 0.999 }]
 })
 
-const analysis = {
+export const analysis = {
   classBalance: Type.Optional(ClassBalance),
   breakdown: Type.Optional(Type.Boolean({ default: false, description: 'add perClass: loss sum, count and mean per class' })),
   hardest: Type.Optional(Type.Integer({ minimum: 1, description: 'add the k rows (frames) with the largest loss, 1 <= k <= N' }))
 }
 
-const ceFields = {
+export const ceFields = {
   weight: Type.Optional(Vector('per-class weight, PyTorch `weight`')),
   posWeight: Type.Optional(Vector('per-class weight of positives, sigmoid only, PyTorch `pos_weight`'))
 }
@@ -70,7 +70,7 @@ export const Alpha = Type.Union([
   Type.Null()
 ], { default: DEFAULTS.alpha, description: 'balancing: a scalar in [0, 1], one value per class (in [0, 1] for sigmoid, >= 0 for softmax), or null for none' })
 
-const focalFields = {
+export const focalFields = {
   gamma: Type.Optional(Type.Number({ minimum: 0, default: DEFAULTS.gamma, description: 'focusing parameter' })),
   alpha: Type.Optional(Alpha)
 }
@@ -86,22 +86,22 @@ export type CompareBody = Static<typeof CompareBody>
 
 const NestedNumbers = Type.Array(Type.Unknown(), { description: 'per-row [N] ([N][T] temporal) or per-element (logits\' shape) losses' })
 
-const ClassTotals = Type.Object({
+export const ClassTotals = Type.Object({
   class: Type.Integer(),
   count: Type.Number({ description: 'softmax: rows labelled with the class (largest target for probabilities); sigmoid: rows whose target is >= 0.5' }),
   sum: Type.Number(),
   mean: Type.Union([Type.Number(), Type.Null()], { description: 'softmax: sum / count; sigmoid: sum / rows; null when that is 0' })
 })
 
-const HardRow = Type.Object({
+export const HardRow = Type.Object({
   index: Type.Union([Type.Integer(), Type.Tuple([Type.Integer(), Type.Integer()])], { description: 'row n, or [n, t] for temporal input' }),
   label: Type.Integer({ description: 'class index (largest target for probabilities)' }),
   loss: Type.Number({ description: 'the row\'s loss (sum over classes for sigmoid)' })
 })
 
-const ClassWeights = Type.Array(Type.Number(), { description: 'the class-balanced weights used' })
+export const ClassWeights = Type.Array(Type.Number(), { description: 'the class-balanced weights used' })
 
-const LossFields = {
+export const LossFields = {
   loss: Type.Union([Type.Number(), Type.Null(), NestedNumbers], {
     description: 'the mean or sum; null for a mean over nothing (every row ignored); the array under reduction "none"'
   }),
@@ -118,7 +118,7 @@ export const LossReply = Type.Object({
 }, { examples: [{ loss: 0.0104, reduction: 'mean', sum: 0.0208, normalizer: 2 }] })
 export type LossReply = Static<typeof LossReply>
 
-const Totals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.Number(), Type.Null()]) })
+export const Totals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.Number(), Type.Null()]) })
 
 export const CompareReply = Type.Object({
   ce: Type.Object({ ...LossFields, hardest: Type.Optional(Type.Array(HardRow)) }),

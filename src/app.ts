@@ -18,6 +18,7 @@ import requestLog from './plugins/request-log.js'
 import runsPlugin from './plugins/runs.js'
 import healthRoutes from '../routes/health.js'
 import lossRoutes from '../routes/loss.js'
+import lossesRoutes from '../routes/losses.js'
 import pageRoutes from '../routes/page.js'
 import runsRoutes from '../routes/runs.js'
 import v2Routes from '../routes/v2.js'
@@ -73,6 +74,7 @@ export const app = fp(async function app (instance: FastifyInstance, { engine, c
   await instance.register(ops, { config })
   await instance.register(healthRoutes)
   await instance.register(lossRoutes)
+  await instance.register(lossesRoutes)
   await instance.register(runsPlugin, { config })
   await instance.register(runsRoutes)
   await instance.register(v2Routes)

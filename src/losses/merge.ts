@@ -57,6 +57,15 @@ function sameSigmoidHead (h: SigmoidHead, g: SigmoidHead): boolean {
   return h.kind === g.kind
 }
 
+/** Whether two heads of calls over the same inputs compute the same output, so one call needs it once. */
+export function sameHead (h: SoftmaxHead | SigmoidHead, g: SoftmaxHead | SigmoidHead, sigmoid: boolean): boolean {
+  if (sigmoid) return sigmoidHeadSignature(h as SigmoidHead) === sigmoidHeadSignature(g as SigmoidHead) && sameSigmoidHead(h as SigmoidHead, g as SigmoidHead)
+  const a = h as SoftmaxHead
+  const b = g as SoftmaxHead
+  if (softmaxHeadSignature(a) !== softmaxHeadSignature(b) || !sameVector(a.coef, b.coef)) return false
+  return a.kind !== 'poly' || sameVector(a.offset, (b as SoftmaxPolyHead).offset)
+}
+
 /** Whether two calls with the same signature share their per-class vectors too. */
 export function compatible (a: KernelCall, b: KernelCall): boolean {
   if (a.kind === 'multi' || b.kind === 'multi') {

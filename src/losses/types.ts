@@ -113,8 +113,6 @@ export interface PolyOptions extends CommonOptions {
   readonly posWeight?: Float32Array | undefined
 }
 
-export const POLY_DEFAULTS = { base: 'ce', epsilon: 1, gamma: 2, alpha: 0.25 } as const
-
 /** Logit adjustment (logit_adjusted.ts). */
 export interface LogitAdjustedOptions extends CommonOptions {
   /** Training-set count per class: the priors are n_c / sum n. Required. */
@@ -122,8 +120,6 @@ export interface LogitAdjustedOptions extends CommonOptions {
   readonly tau: number
   readonly weight?: Float32Array | undefined
 }
-
-export const LOGIT_ADJUSTED_DEFAULTS = { tau: 1 } as const
 
 /** LDAM (ldam.ts); DRW's class-balanced weights come in as `weight`. */
 export interface LdamOptions extends CommonOptions {
@@ -133,8 +129,6 @@ export interface LdamOptions extends CommonOptions {
   readonly weight?: Float32Array | undefined
 }
 
-export const LDAM_DEFAULTS = { maxMargin: 0.5, scale: 30 } as const
-
 /** Asymmetric loss (asymmetric.ts); activation must be "sigmoid". */
 export interface AsymmetricOptions extends CommonOptions {
   readonly gammaPos: number
@@ -142,8 +136,6 @@ export interface AsymmetricOptions extends CommonOptions {
   readonly clip: number
   readonly eps: number
 }
-
-export const ASYMMETRIC_DEFAULTS = { gammaPos: 1, gammaNeg: 4, clip: 0.05, eps: 1e-8, reduction: 'sum' } as const
 
 /** Seesaw (seesaw.ts); `classCounts` is mmpretrain's `cum_samples`. */
 export interface SeesawOptions extends CommonOptions {
@@ -153,4 +145,5 @@ export interface SeesawOptions extends CommonOptions {
   readonly eps: number
 }
 
-export const SEESAW_DEFAULTS = { p: 0.8, q: 2, eps: 1e-2 } as const
+// The defaults live with the others in defaults.ts, which the schemas may import.
+export { POLY_DEFAULTS, LOGIT_ADJUSTED_DEFAULTS, LDAM_DEFAULTS, ASYMMETRIC_DEFAULTS, SEESAW_DEFAULTS } from './defaults.js'

@@ -45,7 +45,15 @@ const rest: Case[] = [
   { name: 'reduction MEAN', body: '{"logits": [[1, 2]], "labels": [0], "reduction": "MEAN"}', message: 'reduction = "MEAN" must be one of "mean", "sum", "none"' },
   { name: 'reduction null', url: '/loss/focal', body: '{"logits": [[1, 2]], "labels": [0], "reduction": null}', message: 'reduction = null must be one of "mean", "sum", "none"' },
   { name: 'activation Softmax', url: '/loss/compare', body: '{"logits": [[1, 2]], "labels": [0], "activation": "Softmax"}', message: 'activation = "Softmax" must be one of "softmax", "sigmoid"' },
-  { name: 'activation 1', url: '/loss/focal', body: '{"logits": [[1, 2]], "labels": [0], "activation": 1}', message: 'activation = 1 must be one of "softmax", "sigmoid"' }
+  { name: 'activation 1', url: '/loss/focal', body: '{"logits": [[1, 2]], "labels": [0], "activation": 1}', message: 'activation = 1 must be one of "softmax", "sigmoid"' },
+  { name: 'repeated key in a losses entry', url: '/loss/compare', body: '{"logits": [[1, 2]], "labels": [0], "losses": [{"loss": "ce"}, {"loss": "poly", "epsilon": 1, "epsilon": 2}]}', message: 'losses[1].epsilon is given twice' },
+  { name: 'repeated key in a losses entry, escaped', url: '/loss/compare', body: '{"logits": [[1, 2]], "labels": [0], "losses": [{"loss": "ce", "n\\u0061me": "a", "name": "b"}]}', message: 'losses[0].name is given twice' },
+  { name: 'deep array in a losses entry', url: '/loss/compare', body: `{"logits": [[1, 2]], "labels": [0], "losses": [{"loss": "ce", "weight": ${nested(5000)}}]}`, message: deep('losses[0].weight') },
+  { name: 'repeated epsilon', url: '/loss/poly', body: '{"logits": [[1, 2]], "labels": [0], "epsilon": 1, "epsilon": 2}', message: 'epsilon is given twice' },
+  { name: 'repeated tau', url: '/loss/logit-adjusted', body: '{"logits": [[1, 2]], "labels": [0], "tau": 1, "tau": 2}', message: 'tau is given twice' },
+  { name: 'repeated classCounts, escaped', url: '/loss/ldam', body: '{"logits": [[1, 2]], "labels": [0], "classCounts": [1, 2], "cl\\u0061ssCounts": [2, 1]}', message: 'classCounts is given twice' },
+  { name: 'activation Sigmoid', url: '/loss/asymmetric', body: '{"logits": [[1, 2]], "labels": [0], "activation": "Sigmoid"}', message: 'activation = "Sigmoid" must be one of "softmax", "sigmoid"' },
+  { name: 'deep classCounts', url: '/loss/seesaw', body: `{"logits": [[1, 2]], "labels": [0], "classCounts": ${nested(5000)}}`, message: deep('classCounts') }
 ]
 
 const v2: Case[] = [
@@ -91,7 +99,7 @@ describe('hostile JSON', () => {
   }
 
   for (const c of v2) {
-    for (const model of ['ce', 'focal', 'compare']) {
+    for (const model of ['ce', 'focal', 'compare', 'poly', 'logit_adjusted', 'ldam', 'asymmetric', 'seesaw']) {
       test(`/v2/models/${model}/infer: ${c.name}`, async () => {
         const res = await app.inject({ method: 'POST', url: `/v2/models/${model}/infer`, payload: c.body, headers: { 'content-type': 'application/json' } })
         assert.equal(res.statusCode, 400, res.body)

@@ -69,7 +69,12 @@ after(async () => { await app.close() })
 test('the corpus is complete and the routes include the JSON API and V2', async () => {
   assert.equal(documents.length, 318)
   const all = await urls(app)
-  for (const url of ['/loss/ce', '/loss/focal', '/loss/compare', '/v2/models/ce/infer', '/v2/models/compare/versions/1/infer']) assert.ok(all.includes(url), all.join(', '))
+  const expected = [
+    '/loss/ce', '/loss/focal', '/loss/compare', '/loss/poly', '/loss/logit-adjusted', '/loss/ldam', '/loss/asymmetric', '/loss/seesaw',
+    '/v2/models/ce/infer', '/v2/models/compare/versions/1/infer', '/v2/models/poly/infer', '/v2/models/logit_adjusted/infer', '/v2/models/ldam/infer',
+    '/v2/models/asymmetric/infer', '/v2/models/seesaw/versions/1/infer'
+  ]
+  for (const url of expected) assert.ok(all.includes(url), all.join(', '))
 })
 
 test('every corpus document at every POST route: a 4xx with a message, then the next request as usual', { timeout: 60_000 }, async (t) => {

@@ -7,26 +7,17 @@ import { invalid } from '../../errors.js'
 import type { NamedLoss, ScoreRequest } from '../../dataplane/index.js'
 import {
   balancedWeights, classBalancedFocal, crossEntropyOptionsOf, DEFAULTS, focalOptionsOf,
-  type Analysis, type CommonOptions, type CrossEntropyOptions, type FocalOptions, type LossInput, type Namer, type Reduction
+  type Analysis, type CommonOptions, type CrossEntropyOptions, type FocalOptions, type LossInput, type Reduction
 } from '../../losses/index.js'
 import type { InferRequest, Parameters } from '../../../schemas/v2.js'
 import type { FrameInfo } from './binary.js'
+import { decodeLossesParameter, decodeLossModel, isLossModel, namedOutputs } from './losses.js'
 import { MODELS, PROTOCOL_PARAMETERS, type ModelName, type Need } from './models.js'
+import { v2Name } from './names.js'
 import { booleanParam, numberParam, outputRequests, stringParam, type OutputRequest } from './parameters.js'
 import { gather, readCounts, readFloats, readLabels, readVector, shapeText, type RawInput } from './tensors.js'
 
-/** The JSON API's field names that V2 spells as its own parameters and inputs. */
-const V2_NAMES: Readonly<Record<string, string>> = {
-  posWeight: 'pos_weight',
-  labelSmoothing: 'label_smoothing',
-  ignoreIndex: 'ignore_index',
-  classBalance: 'class_counts',
-  'classBalance.counts': 'class_counts',
-  'classBalance.beta': 'parameters.class_balance_beta',
-  hardest: 'parameters.hardest'
-}
-
-export const v2Name: Namer = (field) => V2_NAMES[field] ?? field
+export { v2Name } from './names.js'
 
 export interface DecodedInfer {
   readonly model: ModelName
@@ -85,8 +76,6 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
   const asked = new Set<Need>()
   if (breakdown) asked.add('breakdown')
   if (k !== undefined) asked.add('hardest')
-  if (raw.has('class_counts')) asked.add('class_counts')
-  const outputs = outputRequests(model, request, asked)
   // gather() has checked that both required inputs are there.
   const logitsRaw = raw.get('logits') as RawInput
   const labelsRaw = raw.get('labels') as RawInput
@@ -95,6 +84,19 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
   }
   const logits = readFloats(logitsRaw)
   const input: LossInput = { logits, shape: logitsRaw.shape, labels: readLabels(labelsRaw, logitsRaw.shape) }
+  const named = model === 'compare' && parameters.losses !== undefined
+  if (isLossModel(model) || named) {
+    const { losses, activation, reduction, classWeights } = isLossModel(model)
+      ? decodeLossModel(model, parameters, raw, input)
+      : decodeLossesParameter(parameters, raw, input)
+    // Here class_counts may be a loss's own counts: class_weights exist only with class_balance_beta.
+    if (classWeights !== undefined) asked.add('class_counts')
+    const outputs = outputRequests(model, request, asked, named ? namedOutputs(losses.map((l) => l.label)) : MODELS[model].outputs)
+    const analysis: Analysis = { activation, ignoreIndex: numberParam(parameters, 'ignore_index', DEFAULTS.ignoreIndex, true), breakdown, hardest: k, classWeights }
+    return { model, request: { input, losses, analysis, name: v2Name }, reduction, outputs }
+  }
+  if (raw.has('class_counts')) asked.add('class_counts')
+  const outputs = outputRequests(model, request, asked)
   const balanced = classWeights(raw, parameters, input.shape)
   const common: CommonOptions = {
     activation: stringParam(parameters, 'activation', ['softmax', 'sigmoid'], DEFAULTS.activation),

@@ -13,12 +13,13 @@ export interface EncodedOutputs {
 
 /**
  * The loss an output belongs to: compare's are prefixed by their loss; per_class_count belongs to
- * neither (rows per class are the same for both, and the JSON API takes them from cross-entropy's).
+ * none (rows per class are the same for all, and the JSON API takes them from cross-entropy's, or
+ * from the first of a `losses` list).
  */
 function lossOf (spec: OutputSpec, result: ScoreResult): ScoredLoss {
   const [only] = result.losses
   const found = spec.of === undefined
-    ? result.losses.length === 1 ? only : result.losses.find((l) => l.name === 'ce')
+    ? result.losses.find((l) => l.name === 'ce') ?? only
     : result.losses.find((l) => l.name === spec.of)
   if (found === undefined) throw new Error(`no result for output ${spec.name}`)
   return found

@@ -16,7 +16,7 @@ const ANY: readonly Datatype[] = ['INT32', 'INT64', 'FP32', 'FP64']
 // Sample counts: numpy's bincount gives INT64; the JSON API takes any positive number.
 const COUNTS: readonly Datatype[] = ['INT64', 'FP32', 'FP64']
 
-export type ModelName = 'ce' | 'focal' | 'compare'
+export type ModelName = 'ce' | 'focal' | 'compare' | 'poly' | 'logit_adjusted' | 'ldam' | 'asymmetric' | 'seesaw'
 export const VERSION = '1'
 
 export interface InputSpec {
@@ -34,13 +34,16 @@ export type OutputDatatype = 'FP64' | 'FP32' | 'INT64'
 export type Field = 'loss' | 'sum' | 'normalizer' | 'per_class_count' | 'per_class_sum' | 'per_class_mean' |
   'hardest_index' | 'hardest_label' | 'hardest_loss' | 'class_weights'
 
-/** Model compare's two losses; its outputs of one loss are named `<loss>_<field>`. */
-export type LossName = 'ce' | 'focal'
+/**
+ * Model compare's losses: ce and focal, or those its `losses` parameter names; its outputs of one
+ * loss are named `<loss>_<field>`.
+ */
+export type LossName = string
 
 export interface OutputSpec {
   readonly name: string
   readonly field: Field
-  /** compare: the loss the output belongs to; undefined for ce, focal and what both losses share. */
+  /** compare: the loss the output belongs to; undefined for one-loss models and what the losses share. */
   readonly of: LossName | undefined
   readonly datatype: OutputDatatype
   /** What model metadata shows; `hardest_index` is [k, 2] for temporal input. */
@@ -62,14 +65,14 @@ const FIELDS: Readonly<Record<Field, readonly [OutputDatatype, readonly number[]
   class_weights: ['FP32', [-1], 'class_counts']
 }
 
-function output (field: Field, of?: LossName): OutputSpec {
+export function output (field: Field, of?: LossName): OutputSpec {
   const [datatype, shape, needs] = FIELDS[field]
   return { name: of === undefined ? field : `${of}_${field}`, field, of, datatype, shape, needs }
 }
 
-const LOSS_FIELDS: readonly Field[] = ['loss', 'sum', 'normalizer']
-const PER_CLASS_FIELDS: readonly Field[] = ['per_class_sum', 'per_class_mean']
-const HARDEST_FIELDS: readonly Field[] = ['hardest_index', 'hardest_label', 'hardest_loss']
+export const LOSS_FIELDS: readonly Field[] = ['loss', 'sum', 'normalizer']
+export const PER_CLASS_FIELDS: readonly Field[] = ['per_class_sum', 'per_class_mean']
+export const HARDEST_FIELDS: readonly Field[] = ['hardest_index', 'hardest_label', 'hardest_loss']
 const oneLoss = [...LOSS_FIELDS, 'per_class_count' as const, ...PER_CLASS_FIELDS, ...HARDEST_FIELDS, 'class_weights' as const].map((field) => output(field))
 const both = (fields: readonly Field[]): OutputSpec[] => [...fields.map((f) => output(f, 'ce')), ...fields.map((f) => output(f, 'focal'))]
 
@@ -102,12 +105,41 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
   },
   compare: {
     inputs: { ...common, weight: vector, pos_weight: vector, alpha: vector, class_counts: classCounts },
-    parameters: [...commonParameters, 'gamma', 'alpha', ...analysisParameters],
+    parameters: [...commonParameters, 'gamma', 'alpha', ...analysisParameters, 'losses'],
     outputs: [
       ...both(LOSS_FIELDS), output('per_class_count'), ...both(PER_CLASS_FIELDS), ...both(HARDEST_FIELDS), output('class_weights')
     ]
+  },
+  // Issue 10's losses: class_counts is their classCounts (with class_balance_beta also the class-balanced weights).
+  poly: {
+    inputs: { ...common, weight: vector, pos_weight: vector, alpha: vector, class_counts: classCounts },
+    parameters: [...commonParameters, 'base', 'epsilon', 'gamma', 'alpha', ...analysisParameters],
+    outputs: oneLoss
+  },
+  logit_adjusted: {
+    inputs: { ...common, weight: vector, class_counts: classCounts },
+    parameters: ['reduction', 'ignore_index', 'label_smoothing', 'tau', ...analysisParameters],
+    outputs: oneLoss
+  },
+  ldam: {
+    inputs: { ...common, weight: vector, class_counts: classCounts },
+    parameters: ['reduction', 'ignore_index', 'max_margin', 'scale', ...analysisParameters],
+    outputs: oneLoss
+  },
+  asymmetric: {
+    inputs: common,
+    parameters: [...commonParameters, 'gamma_pos', 'gamma_neg', 'clip', 'eps', 'breakdown', 'hardest'],
+    outputs: oneLoss.filter((o) => o.field !== 'class_weights')
+  },
+  seesaw: {
+    inputs: { ...common, class_counts: classCounts },
+    parameters: ['reduction', 'ignore_index', 'p', 'q', 'eps', 'breakdown', 'hardest'],
+    outputs: oneLoss.filter((o) => o.field !== 'class_weights')
   }
 }
+
+/** The models of issue 10's losses, each one loss of that kind. */
+export const LOSS_MODELS: ReadonlySet<ModelName> = new Set(['poly', 'logit_adjusted', 'ldam', 'asymmetric', 'seesaw'])
 
 export function isModel (name: string): name is ModelName {
   return Object.hasOwn(MODELS, name)

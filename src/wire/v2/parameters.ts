@@ -43,9 +43,8 @@ const NEEDS: Readonly<Record<Need, string>> = {
  * The outputs to return: without `outputs`, every output of the model the request asked for (the
  * analysis ones only with their parameter or input); with it, the ones named, in its order.
  */
-export function outputRequests (model: ModelName, request: InferRequest, asked: ReadonlySet<Need>): OutputRequest[] {
+export function outputRequests (model: ModelName, request: InferRequest, asked: ReadonlySet<Need>, specs: readonly OutputSpec[] = MODELS[model].outputs): OutputRequest[] {
   const all = booleanParam(request.parameters, 'binary_data_output', '') ?? false
-  const specs = MODELS[model].outputs
   if (request.outputs === undefined) {
     return specs.filter((spec) => spec.needs === undefined || asked.has(spec.needs)).map((spec) => ({ spec, binary: all }))
   }
