@@ -12,6 +12,8 @@ import {
 import type { InferRequest, Parameters } from '../../../schemas/v2.js'
 import type { FrameInfo } from './binary.js'
 import { MODELS, PROTOCOL_PARAMETERS, type ModelName, type Need } from './models.js'
+import { METRICS_V2_NAMES } from './metric-outputs.js'
+import { decodeMetricsParameters, metricNeeds } from './metrics.js'
 import { booleanParam, numberParam, outputRequests, stringParam, type OutputRequest } from './parameters.js'
 import { gather, readCounts, readFloats, readLabels, readVector, shapeText, type RawInput } from './tensors.js'
 
@@ -23,7 +25,8 @@ const V2_NAMES: Readonly<Record<string, string>> = {
   classBalance: 'class_counts',
   'classBalance.counts': 'class_counts',
   'classBalance.beta': 'parameters.class_balance_beta',
-  hardest: 'parameters.hardest'
+  hardest: 'parameters.hardest',
+  ...METRICS_V2_NAMES
 }
 
 export const v2Name: Namer = (field) => V2_NAMES[field] ?? field
@@ -86,7 +89,6 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
   if (breakdown) asked.add('breakdown')
   if (k !== undefined) asked.add('hardest')
   if (raw.has('class_counts')) asked.add('class_counts')
-  const outputs = outputRequests(model, request, asked)
   // gather() has checked that both required inputs are there.
   const logitsRaw = raw.get('logits') as RawInput
   const labelsRaw = raw.get('labels') as RawInput
@@ -103,9 +105,12 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
     labelSmoothing: numberParam(parameters, 'label_smoothing', DEFAULTS.labelSmoothing)
   }
   const analysis: Analysis = { activation: common.activation, ignoreIndex: common.ignoreIndex, breakdown, hardest: k, classWeights: balanced }
+  const metrics = decodeMetricsParameters(parameters, raw)
+  for (const need of metricNeeds(metrics, common.activation, input.shape, breakdown)) asked.add(need)
+  const outputs = outputRequests(model, request, asked)
   const ce = (): CrossEntropyOptions => crossEntropyOptionsOf(common, balanced ?? readVector(raw.get('weight')), readVector(raw.get('pos_weight')))
   const losses: NamedLoss[] = []
   if (model !== 'focal') losses.push({ label: 'ce', kind: 'ce', options: ce(), name: v2Name })
   if (model !== 'ce') losses.push({ label: 'focal', kind: 'focal', options: focalOptions(common, parameters, raw.get('alpha'), balanced), name: v2Name })
-  return { model, request: { input, losses, analysis, name: v2Name }, reduction: common.reduction, outputs }
+  return { model, request: { input, losses, analysis, name: v2Name, metrics }, reduction: common.reduction, outputs }
 }
