@@ -25,6 +25,7 @@ async function serve (): Promise<void> {
   })
   app.post('/loss/ce', async () => REPLY)
   app.post('/loss/focal', async () => REPLY)
+  app.post('/loss/compare', async () => ({ ce: REPLY, focal: REPLY }))
   app.post('/v2/models/:model/infer', async () => ({ model_name: 'focal', model_version: '1', outputs: [] }))
   app.get('/health/ready', async () => ({ status: 'ready' }))
   process.on('SIGTERM', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })

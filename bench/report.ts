@@ -63,12 +63,17 @@ function ratio (row: Row, rows: readonly Row[]): number | undefined {
     const ref = rows.find((r) => r.workers === row.workers && r.scenario.id === target.of)?.floor
     return ref === undefined ? undefined : row.service.rps / ref.rps
   }
+  if (target?.kind === 'service') {
+    const ref = rows.find((r) => r.workers === row.workers && r.scenario.id === target.of)?.service
+    return ref === undefined ? undefined : row.service.rps / ref.rps
+  }
   return row.floor === undefined ? undefined : row.service.rps / row.floor.rps
 }
 
 function targetText (row: Row): string {
   const target = row.scenario.target
   if (target === undefined) return ''
+  if (target.kind === 'service') return `>= ${target.ratio.toFixed(2)} x ${target.of}`
   return target.kind === 'floor' ? `>= ${target.ratio}` : `>= ${target.ratio} x JSON floor`
 }
 
@@ -163,7 +168,7 @@ export function checkRows (rows: readonly Row[]): Verdict[] {
     if (target === undefined) continue
     const r = ratio(row, rows)
     if (r === undefined) {
-      out.push({ what, status: 'SKIP', detail: target.kind === 'json-floor' ? `needs scenario ${target.of} in the same run` : 'no floor figure' })
+      out.push({ what, status: 'SKIP', detail: target.kind === 'floor' ? 'no floor figure' : `needs scenario ${target.of} in the same run` })
       continue
     }
     out.push({ what, status: r >= target.ratio ? 'PASS' : 'FAIL', detail: `ratio ${r.toFixed(2)}, target ${targetText(row)}` })

@@ -7,6 +7,8 @@ export type Target =
   | { readonly kind: 'floor', readonly ratio: number }
   /** rps at least `ratio` times the floor's rps on the JSON scenario `of` (the same batch as JSON). */
   | { readonly kind: 'json-floor', readonly of: string, readonly ratio: number }
+  /** rps at least `ratio` times the service's own rps on scenario `of` (the same request without an option). */
+  | { readonly kind: 'service', readonly of: string, readonly ratio: number }
 
 export interface Request {
   readonly method: 'POST'
@@ -54,6 +56,9 @@ export function fiveLosses (classes: number): Array<Record<string, unknown>> {
   return [{ loss: 'ce' }, { loss: 'focal', gamma: 2 }, { loss: 'poly', epsilon: 1 }, { loss: 'ldam', classCounts }, { loss: 'logit_adjusted', classCounts }]
 }
 
+// Issue 11: the metrics cost at most 1.3x the same request without them (rps >= 1 / 1.3 of it).
+const METRICS_COST = { kind: 'service', of: 'compare-1024x400', ratio: 1 / 1.3 } as const
+
 const DEFINITIONS: readonly Definition[] = [
   jsonDefinition('focal-64x10', 'focal softmax 64x10', 16, FLOOR, '/loss/focal', 'softmax', 64, 10),
   jsonDefinition('ce-64x10', 'ce softmax 64x10', 16, FLOOR, '/loss/ce', 'softmax', 64, 10),
@@ -62,6 +67,9 @@ const DEFINITIONS: readonly Definition[] = [
   jsonDefinition('focal-1024x400', 'focal softmax 1024x400', 4, FLOOR, '/loss/focal', 'softmax', 1024, 400),
   jsonDefinition('compare5-1024x400', 'compare ce, focal, poly, ldam, logit_adjusted 1024x400', 4, undefined, '/loss/compare', 'softmax', 1024, 400,
     { losses: fiveLosses(400) }),
+  jsonDefinition('ce-64x10-metrics', 'ce softmax 64x10 metrics', 16, FLOOR, '/loss/ce', 'softmax', 64, 10, { metrics: true }),
+  jsonDefinition('compare-1024x400', 'compare softmax 1024x400', 4, undefined, '/loss/compare', 'softmax', 1024, 400),
+  jsonDefinition('compare-1024x400-metrics', 'compare softmax 1024x400 metrics', 4, METRICS_COST, '/loss/compare', 'softmax', 1024, 400, { metrics: true }),
   {
     id: 'v2-focal-1024x400',
     title: 'focal 1024x400 V2 binary FP32',

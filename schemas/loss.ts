@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULTS } from '../src/losses/defaults.js'
 import { Decoded } from './common.js'
+import { metricsFields, metricsReplyFields, perClassMetricFields } from './metrics.js'
 
 const Num = Type.Number()
 const Vector = (description: string) => Type.Array(Type.Number({ minimum: 0 }), { minItems: 1, description })
@@ -53,7 +54,8 @@ export const ClassBalance = Type.Object({
 export const analysis = {
   classBalance: Type.Optional(ClassBalance),
   breakdown: Type.Optional(Type.Boolean({ default: false, description: 'add perClass: loss sum, count and mean per class' })),
-  hardest: Type.Optional(Type.Integer({ minimum: 1, description: 'add the k rows (frames) with the largest loss, 1 <= k <= N' }))
+  hardest: Type.Optional(Type.Integer({ minimum: 1, description: 'add the k rows (frames) with the largest loss, 1 <= k <= N' })),
+  ...metricsFields
 }
 
 export const ceFields = {
@@ -90,7 +92,8 @@ export const ClassTotals = Type.Object({
   class: Type.Integer(),
   count: Type.Number({ description: 'softmax: rows labelled with the class (largest target for probabilities); sigmoid: rows whose target is >= 0.5' }),
   sum: Type.Number(),
-  mean: Type.Union([Type.Number(), Type.Null()], { description: 'softmax: sum / count; sigmoid: sum / rows; null when that is 0' })
+  mean: Type.Union([Type.Number(), Type.Null()], { description: 'softmax: sum / count; sigmoid: sum / rows; null when that is 0' }),
+  ...perClassMetricFields
 })
 
 export const HardRow = Type.Object({
@@ -114,7 +117,8 @@ export const LossReply = Type.Object({
   ...LossFields,
   perClass: Type.Optional(Type.Array(ClassTotals)),
   hardest: Type.Optional(Type.Array(HardRow)),
-  classWeights: Type.Optional(ClassWeights)
+  classWeights: Type.Optional(ClassWeights),
+  ...metricsReplyFields
 }, { examples: [{ loss: 0.0104, reduction: 'mean', sum: 0.0208, normalizer: 2 }] })
 export type LossReply = Static<typeof LossReply>
 
@@ -123,8 +127,9 @@ export const Totals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.N
 export const CompareReply = Type.Object({
   ce: Type.Object({ ...LossFields, hardest: Type.Optional(Type.Array(HardRow)) }),
   focal: Type.Object({ ...LossFields, hardest: Type.Optional(Type.Array(HardRow)) }),
-  perClass: Type.Optional(Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ce: Totals, focal: Totals }))),
-  classWeights: Type.Optional(ClassWeights)
+  perClass: Type.Optional(Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ce: Totals, focal: Totals, ...perClassMetricFields }))),
+  classWeights: Type.Optional(ClassWeights),
+  ...metricsReplyFields
 }, {
   examples: [{
     ce: { loss: 0.1961, reduction: 'mean', sum: 0.3923, normalizer: 2 },

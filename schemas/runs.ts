@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { CompareBody, CompareReply, Labels, Logits } from './loss.js'
 
-/** The scoring options of /loss/compare a run applies to every batch. */
-const ScoringOptions = Type.Omit(CompareBody, ['logits', 'labels', 'reduction', 'hardest'])
+/** The scoring options of /loss/compare a run applies to every batch; the per-batch metrics are not (yet) a run's. */
+const ScoringOptions = Type.Omit(CompareBody, ['logits', 'labels', 'reduction', 'hardest', 'metrics', 'topk', 'calibrationBins', 'confusion', 'shots'])
 
 export const RunCreateBody = Type.Object({
   classes: Type.Integer({ minimum: 1, maximum: 100_000, description: 'C, the classes of every batch' }),

@@ -4,6 +4,7 @@
  * Rows are rows of [N, C], or frames (n, t) of [N, C, T] read in place with stride T.
  */
 import type { Layout } from '../losses/checks.js'
+import type { RowStats } from '../losses/rowstats.js'
 import type { LossInput } from '../losses/types.js'
 import { bucket, linspace32 } from './bins.js'
 import type { MetricsOptions } from './options.js'
@@ -16,9 +17,12 @@ import type { ConfusionStats, MulticlassStats } from './types.js'
  * before the target when its index is lower, i.e. the k first of a stable descending sort.
  * torch.topk picks among tied values in no documented order (CPU: std::partial_sort /
  * nth_element), so only ties that straddle the k-th place can differ from it.
+ * `rows`, the kernel's float32 softmax sums Σ e and Σ e² when the losses were scored with them, spare
+ * the loop its exps (the costly part); without them it computes both in float64.
  */
-export function collectMulticlass (input: LossInput, layout: Layout, ignoreIndex: number, options: MetricsOptions): MulticlassStats {
-  const { classes, rows } = layout
+export function collectMulticlass (input: LossInput, layout: Layout, ignoreIndex: number, options: MetricsOptions, rows?: RowStats): MulticlassStats {
+  const { classes } = layout
+  const count = layout.rows
   const frames = layout.frames ?? 1
   const stride = layout.frames ?? 1
   const x = input.logits
@@ -48,7 +52,7 @@ export function collectMulticlass (input: LossInput, layout: Layout, ignoreIndex
   const sparse = options.confusion === 'sparse' ? new Map<number, number>() : undefined
   let kept = 0
   let brier = 0
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < count; r++) {
     const n = Math.floor(r / frames)
     const base = n * classes * frames + (r - n * frames)
     let y: number
@@ -74,10 +78,15 @@ export function collectMulticlass (input: LossInput, layout: Layout, ignoreIndex
     }
     let s = 0
     let q = 0
-    for (let c = 0, k = base; c < classes; c++, k += stride) {
-      const e = Math.exp((x[k] as number) - max)
-      s += e
-      q += e * e
+    if (rows === undefined) {
+      for (let c = 0, k = base; c < classes; c++, k += stride) {
+        const e = Math.exp((x[k] as number) - max)
+        s += e
+        q += e * e
+      }
+    } else {
+      s = rows.sum[r] as number
+      q = rows.sumSq[r] as number
     }
     const py = Math.exp(xy - max) / s
     brier += q / (s * s) - 2 * py + 1

@@ -23,6 +23,7 @@ export { planAsymmetric } from './asymmetric.js'
 export { planSeesaw } from './seesaw.js'
 export { planLoss, planMany, type LossKind, type LossSpec } from './many.js'
 export type { KernelCall } from './kernels.js'
+export { withRowStats, type RowStats } from './rowstats.js'
 
 export function run<T> (plan: Plan<T>): T {
   return plan.finish(execute(plan.call))

@@ -32,7 +32,16 @@ export interface SoftmaxPolyHead {
   readonly offset: Float32Array | undefined
 }
 
-export type SoftmaxHead = SoftmaxLogHead | SoftmaxPolyHead
+/**
+ * A per-row statistic of the softmax the loss heads already compute, for the evaluation metrics
+ * (rowstats.ts): Σ_c exp(x_c - max) or Σ_c exp(x_c - max)². No coefficients.
+ */
+export interface SoftmaxStatHead {
+  readonly kind: 'stat'
+  readonly stat: 'sum' | 'sumsq'
+}
+
+export type SoftmaxHead = SoftmaxLogHead | SoftmaxPolyHead | SoftmaxStatHead
 
 /** Output per head and row: coef_i * term(lp[i, target_i]). */
 export interface SoftmaxIndexCall {
@@ -109,11 +118,27 @@ export function execute (call: KernelCall): Float32Array[] {
   }
 }
 
-/** The shifted logits x - max and log-sum-exp of them, as log_softmax computes them. */
-function shiftedLogSumExp (call: SingleCall): { shifted: tf.Tensor, lse: tf.Tensor } {
+interface LogSoftmaxParts {
+  readonly exp: tf.Tensor
+  readonly sum: tf.Tensor
+  readonly shifted: tf.Tensor
+  readonly lse: tf.Tensor
+}
+
+/** The shifted logits x - max and log-sum-exp of them, as log_softmax computes them, with the parts the stat heads read. */
+function shiftedLogSumExp (call: SingleCall): LogSoftmaxParts {
   const x = tf.tensor2d(call.x, [call.rows, call.classes])
   const shifted = tf.sub(x, tf.max(x, 1, true))
-  return { shifted, lse: tf.log(tf.sum(tf.exp(shifted), 1)) }
+  const exp = tf.exp(shifted)
+  const sum = tf.sum(exp, 1)
+  return { exp, sum, shifted, lse: tf.log(sum) }
+}
+
+function stat (parts: LogSoftmaxParts, head: SoftmaxStatHead): tf.Tensor {
+  switch (head.stat) {
+    case 'sum': return parts.sum
+    case 'sumsq': return tf.sum(tf.square(parts.exp), 1)
+  }
 }
 
 /**
@@ -150,12 +175,14 @@ function negated (coef: Float32Array): Float32Array {
 }
 
 function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
-  const { shifted, lse } = shiftedLogSumExp(call)
+  const parts = shiftedLogSumExp(call)
+  const { shifted, lse } = parts
   const flat = int32(call.rows)
   for (let i = 0; i < call.rows; i++) flat[i] = i * call.classes + (call.target[i] as number)
   const lp = tf.sub(tf.gather(tf.reshape(shifted, [-1]), tf.tensor1d(flat, 'int32')), lse)
   let oneMinusP: tf.Tensor | undefined
   return call.heads.map((head) => {
+    if (head.kind === 'stat') return stat(parts, head)
     if (head.kind === 'poly') {
       oneMinusP ??= tf.neg(tf.expm1(lp))
       return tf.mul(modulate(oneMinusP, head.power), tf.tensor1d(head.coef))
@@ -166,11 +193,13 @@ function softmaxIndex (call: SoftmaxIndexCall): tf.Tensor[] {
 }
 
 function softmaxDense (call: SoftmaxDenseCall): tf.Tensor[] {
-  const { shifted, lse } = shiftedLogSumExp(call)
+  const parts = shiftedLogSumExp(call)
+  const { shifted, lse } = parts
   const shape: [number, number] = [call.rows, call.classes]
   const lp = tf.sub(shifted, tf.reshape(lse, [call.rows, 1]))
   let oneMinusP: tf.Tensor | undefined
   return call.heads.map((head) => {
+    if (head.kind === 'stat') return stat(parts, head)
     if (head.kind === 'poly') {
       oneMinusP ??= tf.neg(tf.expm1(lp))
       const sum = tf.sum(tf.mul(oneMinusP, tf.tensor2d(head.coef, shape)), 1)

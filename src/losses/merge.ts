@@ -6,7 +6,7 @@
  * spread followed by new properties costs microseconds (see losses/types.ts).
  */
 import { float32, int32 } from '../arrays.js'
-import type { KernelCall, SigmoidCall, SigmoidHead, SingleCall, SoftmaxDenseCall, SoftmaxHead, SoftmaxIndexCall, SoftmaxPolyHead } from './kernels.js'
+import type { KernelCall, SigmoidCall, SigmoidHead, SingleCall, SoftmaxDenseCall, SoftmaxHead, SoftmaxIndexCall, SoftmaxLogHead, SoftmaxPolyHead } from './kernels.js'
 
 /** One call computing the heads of both calls, which must share their inputs (`/loss/compare`). */
 export function withHeadsOf (a: KernelCall, b: KernelCall): KernelCall {
@@ -19,6 +19,7 @@ export function withHeadsOf (a: KernelCall, b: KernelCall): KernelCall {
 }
 
 function softmaxHeadSignature (h: SoftmaxHead): string {
+  if (h.kind === 'stat') return `stat:${h.stat}`
   return h.kind === 'poly' ? `poly:${h.power}:${h.offset === undefined ? '' : 'o'}` : String(h.gamma)
 }
 
@@ -38,7 +39,7 @@ export function signature (call: KernelCall): string {
   return `${call.kind}|${call.classes}|${heads.join(',')}`
 }
 
-function sameVector (a: Float32Array | Int32Array | undefined, b: Float32Array | Int32Array | undefined): boolean {
+export function sameVector (a: Float32Array | Int32Array | undefined, b: Float32Array | Int32Array | undefined): boolean {
   if (a === b) return true
   if (a === undefined || b === undefined || a.length !== b.length) return false
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength)
@@ -62,7 +63,9 @@ export function sameHead (h: SoftmaxHead | SigmoidHead, g: SoftmaxHead | Sigmoid
   if (sigmoid) return sigmoidHeadSignature(h as SigmoidHead) === sigmoidHeadSignature(g as SigmoidHead) && sameSigmoidHead(h as SigmoidHead, g as SigmoidHead)
   const a = h as SoftmaxHead
   const b = g as SoftmaxHead
-  if (softmaxHeadSignature(a) !== softmaxHeadSignature(b) || !sameVector(a.coef, b.coef)) return false
+  if (softmaxHeadSignature(a) !== softmaxHeadSignature(b)) return false
+  if (a.kind === 'stat' || b.kind === 'stat') return true
+  if (!sameVector(a.coef, b.coef)) return false
   return a.kind !== 'poly' || sameVector(a.offset, (b as SoftmaxPolyHead).offset)
 }
 
@@ -100,7 +103,8 @@ function concat<T extends Float32Array | Int32Array> (parts: readonly T[], make:
 function mergeSoftmaxHeads (same: ReadonlyArray<SoftmaxIndexCall | SoftmaxDenseCall>, heads: readonly SoftmaxHead[]): SoftmaxHead[] {
   // Equal signatures: every call has head i, of the same kind, with an offset if the first has one.
   return heads.map((h, i) => {
-    const coef = concat(same.map((c) => (c.heads[i] as SoftmaxHead).coef), float32)
+    if (h.kind === 'stat') return h
+    const coef = concat(same.map((c) => (c.heads[i] as SoftmaxLogHead | SoftmaxPolyHead).coef), float32)
     if (h.kind !== 'poly') return { gamma: h.gamma, coef }
     const offset = h.offset === undefined
       ? undefined

@@ -68,12 +68,14 @@ describe('V2 analysis: models, outputs and bad requests', () => {
     const res = await app.inject({ method: 'GET', url: '/v2/models/compare' })
     assert.equal(res.statusCode, 200)
     const meta = res.json()
-    assert.deepEqual(meta.inputs.map((i: { name: string }) => i.name), ['logits', 'labels', 'weight', 'pos_weight', 'alpha', 'class_counts'])
+    assert.deepEqual(meta.inputs.map((i: { name: string }) => i.name), ['logits', 'labels', 'weight', 'pos_weight', 'alpha', 'class_counts', 'shot_counts'])
     assert.deepEqual(meta.outputs.map((o: { name: string }) => o.name), [
       'ce_loss', 'ce_sum', 'ce_normalizer', 'focal_loss', 'focal_sum', 'focal_normalizer',
       'per_class_count', 'ce_per_class_sum', 'ce_per_class_mean', 'focal_per_class_sum', 'focal_per_class_mean',
       'ce_hardest_index', 'ce_hardest_label', 'ce_hardest_loss', 'focal_hardest_index', 'focal_hardest_label', 'focal_hardest_loss',
-      'class_weights'
+      'class_weights', 'metrics_rows', 'metrics_accuracy', 'metrics_topk_k', 'metrics_topk', 'metrics_mean_class_accuracy', 'metrics_precision', 'metrics_recall', 'metrics_f1',
+      'metrics_micro_f1', 'metrics_map', 'metrics_ap', 'metrics_auroc', 'metrics_ece', 'metrics_mce', 'metrics_rmsce', 'metrics_reliability', 'metrics_brier',
+      'metrics_confusion', 'metrics_shots', 'metrics_per_class_recall', 'metrics_per_class_precision', 'metrics_per_class_f1', 'metrics_per_class_ap'
     ])
     for (const url of ['/v2/models/compare/ready', '/v2/models/compare/versions/1/ready']) {
       assert.deepEqual((await app.inject({ method: 'GET', url })).json(), { name: 'compare', ready: true })
@@ -152,9 +154,11 @@ describe('V2 analysis: models, outputs and bad requests', () => {
       [jsonRequest(COMPARE, [logits, labels], { outputs: [{ name: 'loss' }] }),
         'outputs[0] (loss) is not an output of model compare; the outputs are ce_loss, ce_sum, ce_normalizer, focal_loss, focal_sum, focal_normalizer, ' +
         'per_class_count, ce_per_class_sum, ce_per_class_mean, focal_per_class_sum, focal_per_class_mean, ce_hardest_index, ce_hardest_label, ce_hardest_loss, ' +
-        'focal_hardest_index, focal_hardest_label, focal_hardest_loss, class_weights'],
+        'focal_hardest_index, focal_hardest_label, focal_hardest_loss, class_weights, metrics_rows, metrics_accuracy, metrics_topk_k, metrics_topk, ' +
+        'metrics_mean_class_accuracy, metrics_precision, metrics_recall, metrics_f1, metrics_micro_f1, metrics_map, metrics_ap, metrics_auroc, metrics_ece, metrics_mce, ' +
+        'metrics_rmsce, metrics_reliability, metrics_brier, metrics_confusion, metrics_shots, metrics_per_class_recall, metrics_per_class_precision, metrics_per_class_f1, metrics_per_class_ap'],
       [jsonRequest(COMPARE, [logits, labels], { parameters: { classBalance: 1 } }),
-        'parameters.classBalance is not a parameter of model compare; it takes activation, reduction, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta (and binary_data_output)'],
+        'parameters.classBalance is not a parameter of model compare; it takes activation, reduction, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta, metrics, topk, calibration_bins, confusion, shots_many, shots_few (and binary_data_output)'],
       [jsonRequest(COMPARE, [logits, labels, vector('pos_weight')]), 'pos_weight applies to activation "sigmoid" only'],
       [jsonRequest(COMPARE, [logits, labels], { parameters: { gamma: -1 } }), 'gamma = -1 must be >= 0']
     ]

@@ -99,7 +99,8 @@ describe('V2 protocol surface', () => {
         { name: 'labels', datatype: 'INT64', shape: [-1] },
         { name: 'weight', datatype: 'FP32', shape: [-1] },
         { name: 'pos_weight', datatype: 'FP32', shape: [-1] },
-        { name: 'class_counts', datatype: 'INT64', shape: [-1] }
+        { name: 'class_counts', datatype: 'INT64', shape: [-1] },
+        { name: 'shot_counts', datatype: 'INT64', shape: [-1] }
       ],
       outputs: [
         { name: 'loss', datatype: 'FP64', shape: [-1] },
@@ -111,11 +112,34 @@ describe('V2 protocol surface', () => {
         { name: 'hardest_index', datatype: 'INT64', shape: [-1] },
         { name: 'hardest_label', datatype: 'INT64', shape: [-1] },
         { name: 'hardest_loss', datatype: 'FP64', shape: [-1] },
-        { name: 'class_weights', datatype: 'FP32', shape: [-1] }
+        { name: 'class_weights', datatype: 'FP32', shape: [-1] },
+        { name: 'metrics_rows', datatype: 'INT64', shape: [1] },
+        { name: 'metrics_accuracy', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_topk_k', datatype: 'INT64', shape: [-1] },
+        { name: 'metrics_topk', datatype: 'FP64', shape: [-1] },
+        { name: 'metrics_mean_class_accuracy', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_precision', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_recall', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_f1', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_micro_f1', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_map', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_ap', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_auroc', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_ece', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_mce', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_rmsce', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_reliability', datatype: 'FP64', shape: [-1, 5] },
+        { name: 'metrics_brier', datatype: 'FP64', shape: [1] },
+        { name: 'metrics_confusion', datatype: 'INT64', shape: [-1, -1] },
+        { name: 'metrics_shots', datatype: 'FP64', shape: [3, -1] },
+        { name: 'metrics_per_class_recall', datatype: 'FP64', shape: [-1] },
+        { name: 'metrics_per_class_precision', datatype: 'FP64', shape: [-1] },
+        { name: 'metrics_per_class_f1', datatype: 'FP64', shape: [-1] },
+        { name: 'metrics_per_class_ap', datatype: 'FP64', shape: [-1] }
       ]
     })
     const focal = (await app.inject({ method: 'GET', url: '/v2/models/focal/versions/1' })).json()
-    assert.deepEqual(focal.inputs.map((i: { name: string }) => i.name), ['logits', 'labels', 'alpha', 'class_counts'])
+    assert.deepEqual(focal.inputs.map((i: { name: string }) => i.name), ['logits', 'labels', 'alpha', 'class_counts', 'shot_counts'])
     assert.deepEqual(focal.outputs, ce.json().outputs)
   })
 
@@ -225,15 +249,15 @@ describe('V2 protocol surface', () => {
   test('inputs, outputs and parameters the models do not have', async () => {
     const weight: Tensor = { name: 'weight', datatype: 'FP32', shape: [4], values: [1, 2, 3, 4] }
     const cases: Array<[InjectOptions, string]> = [
-      [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'weights' }]), 'inputs[2] (weights) is not an input of model ce; it takes logits, labels, weight, pos_weight, class_counts'],
-      [jsonRequest(FOCAL, [logits(), labels(), { ...weight, name: 'pos_weight' }]), 'inputs[2] (pos_weight) is not an input of model focal; it takes logits, labels, alpha, class_counts'],
+      [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'weights' }]), 'inputs[2] (weights) is not an input of model ce; it takes logits, labels, weight, pos_weight, class_counts, shot_counts'],
+      [jsonRequest(FOCAL, [logits(), labels(), { ...weight, name: 'pos_weight' }]), 'inputs[2] (pos_weight) is not an input of model focal; it takes logits, labels, alpha, class_counts, shot_counts'],
       [jsonRequest(CE, [logits(), labels(), labels()]), 'inputs[2] (labels): input labels is given twice'],
       [jsonRequest(CE, [logits()]), 'input labels is required'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, shape: [2, 2] }]), 'inputs[2] (weight) has shape [2, 2]; it must be a vector [C], one value per class'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, shape: [3], values: [1, 2, 3] }]), 'weight has 3 values, expected 4 (one per class)'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'pos_weight' }]), 'pos_weight applies to activation "sigmoid" only'],
       [jsonRequest(CE, [logits(), labels(), { ...weight, name: 'pos_weight', values: [1, -1, 1, 1] }], { parameters: { activation: 'sigmoid' } }), 'pos_weight[1] = -1 is outside [0, ∞)'],
-      [jsonRequest(CE, [logits(), labels()], { parameters: { gamma: 2 } }), 'parameters.gamma is not a parameter of model ce; it takes activation, reduction, ignore_index, label_smoothing, breakdown, hardest, class_balance_beta (and binary_data_output)'],
+      [jsonRequest(CE, [logits(), labels()], { parameters: { gamma: 2 } }), 'parameters.gamma is not a parameter of model ce; it takes activation, reduction, ignore_index, label_smoothing, breakdown, hardest, class_balance_beta, metrics, topk, calibration_bins, confusion, shots_many, shots_few (and binary_data_output)'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { reduction: 'avg' } }), 'parameters.reduction = "avg" must be one of "mean", "sum", "none"'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { activation: 1 } }), 'parameters.activation = 1 must be one of "softmax", "sigmoid"'],
       [jsonRequest(CE, [logits(), labels()], { parameters: { ignore_index: 0.5 } }), 'parameters.ignore_index = 0.5 must be an integer'],
@@ -243,7 +267,9 @@ describe('V2 protocol surface', () => {
       [jsonRequest(FOCAL, [logits(), labels()], { parameters: { gamma: -1 } }), 'gamma = -1 must be >= 0'],
       [jsonRequest(FOCAL, [logits(), labels()], { parameters: { alpha: 1.5 } }), 'parameters.alpha = 1.5 is outside [0, 1] (or -1 for no balancing)'],
       [jsonRequest(FOCAL, [logits(), labels(), { ...weight, name: 'alpha', values: [0.1, 0.2, 0.3, 0.4] }], { parameters: { alpha: 0.5 } }), 'alpha is given both as an input and as parameters.alpha; send one'],
-      [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'losses' }] }), 'outputs[0] (losses) is not an output of model ce; the outputs are loss, sum, normalizer, per_class_count, per_class_sum, per_class_mean, hardest_index, hardest_label, hardest_loss, class_weights'],
+      [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'losses' }] }), 'outputs[0] (losses) is not an output of model ce; the outputs are loss, sum, normalizer, per_class_count, per_class_sum, per_class_mean, hardest_index, hardest_label, hardest_loss, class_weights, metrics_rows, metrics_accuracy, metrics_topk_k, metrics_topk, ' +
+        'metrics_mean_class_accuracy, metrics_precision, metrics_recall, metrics_f1, metrics_micro_f1, metrics_map, metrics_ap, metrics_auroc, metrics_ece, metrics_mce, ' +
+        'metrics_rmsce, metrics_reliability, metrics_brier, metrics_confusion, metrics_shots, metrics_per_class_recall, metrics_per_class_precision, metrics_per_class_f1, metrics_per_class_ap'],
       [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'loss' }, { name: 'loss' }] }), 'outputs[1] (loss): output loss is requested twice'],
       [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'loss', parameters: { classification: 2 } }] }), 'outputs[0] (loss): parameters.classification is not supported; the only output parameter is binary_data'],
       [jsonRequest(CE, [logits(), labels()], { outputs: [{ name: 'loss', parameters: { binary_data: 1 } }] }), 'outputs[0] (loss): parameters.binary_data = 1 must be true or false'],

@@ -2,7 +2,9 @@
 import type { ScoredLoss, ScoreResult } from '../../dataplane/index.js'
 import type { ClassTotals, HardRow, LossResult } from '../../losses/index.js'
 import type { CompareReply } from '../../../schemas/loss.js'
+import type { MetricsReply } from '../../../schemas/metrics.js'
 import { nest } from './arrays.js'
+import { withMetrics } from './metrics.js'
 
 export interface LossReplyJson {
   loss: number | null | unknown[]
@@ -12,6 +14,7 @@ export interface LossReplyJson {
   perClass?: ClassTotals[]
   hardest?: HardRow[]
   classWeights?: number[]
+  metrics?: MetricsReply
 }
 
 /** One loss: the mean or sum (the per-row array under `none`), its parts, and what was asked besides. */
@@ -38,7 +41,7 @@ function scored (result: ScoreResult, name: string): ScoredLoss {
 export function encodeResult (result: ScoreResult): LossReplyJson {
   const [only] = result.losses
   if (only === undefined || result.losses.length !== 1) throw new Error(`expected one loss, got ${result.losses.length}`)
-  return encodeLoss(only, result.classWeights)
+  return withMetrics(encodeLoss(only, result.classWeights), result)
 }
 
 /** /loss/compare: both losses, their per-class totals side by side, the weights once. */
@@ -55,5 +58,5 @@ export function encodeComparison (result: ScoreResult): CompareReply {
     })
   }
   if (result.classWeights !== undefined) reply.classWeights = Array.from(result.classWeights)
-  return reply
+  return withMetrics(reply, result)
 }

@@ -10,6 +10,7 @@ import {
 } from '../../losses/index.js'
 import type { CompareBody, CrossEntropyBody, FocalBody } from '../../../schemas/loss.js'
 import { decodeFloats, decodeLabels, decodeVector } from './arrays.js'
+import { decodeMetrics } from './metrics.js'
 
 export function decodeInput (body: { logits: unknown, labels: unknown }): LossInput {
   const logits = decodeFloats('logits', body.logits)
@@ -66,5 +67,5 @@ export function requestFor (model: JsonModel, body: CompareBody, input: LossInpu
   const losses: NamedLoss[] = []
   if (model !== 'focal') losses.push({ label: 'ce', kind: 'ce', options: crossEntropyOptions(body, balanced) })
   if (model !== 'ce') losses.push({ label: 'focal', kind: 'focal', options: focalOptions(body, balanced) })
-  return { input, losses, analysis: analysisOf(body, balanced), name: asGiven }
+  return { input, losses, analysis: analysisOf(body, balanced), name: asGiven, metrics: decodeMetrics(body) }
 }

@@ -14,6 +14,7 @@ import type { FrameInfo } from './binary.js'
 import { decodeLossesParameter, decodeLossModel, isLossModel, namedOutputs } from './losses.js'
 import { MODELS, PROTOCOL_PARAMETERS, type ModelName, type Need } from './models.js'
 import { v2Name } from './names.js'
+import { decodeMetricsParameters, metricNeeds } from './metrics.js'
 import { booleanParam, numberParam, outputRequests, stringParam, type OutputRequest } from './parameters.js'
 import { gather, readCounts, readFloats, readLabels, readVector, shapeText, type RawInput } from './tensors.js'
 
@@ -96,7 +97,6 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
     return { model, request: { input, losses, analysis, name: v2Name }, reduction, outputs }
   }
   if (raw.has('class_counts')) asked.add('class_counts')
-  const outputs = outputRequests(model, request, asked)
   const balanced = classWeights(raw, parameters, input.shape)
   const common: CommonOptions = {
     activation: stringParam(parameters, 'activation', ['softmax', 'sigmoid'], DEFAULTS.activation),
@@ -105,9 +105,12 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
     labelSmoothing: numberParam(parameters, 'label_smoothing', DEFAULTS.labelSmoothing)
   }
   const analysis: Analysis = { activation: common.activation, ignoreIndex: common.ignoreIndex, breakdown, hardest: k, classWeights: balanced }
+  const metrics = decodeMetricsParameters(parameters, raw)
+  for (const need of metricNeeds(metrics, common.activation, input.shape, breakdown)) asked.add(need)
+  const outputs = outputRequests(model, request, asked)
   const ce = (): CrossEntropyOptions => crossEntropyOptionsOf(common, balanced ?? readVector(raw.get('weight')), readVector(raw.get('pos_weight')))
   const losses: NamedLoss[] = []
   if (model !== 'focal') losses.push({ label: 'ce', kind: 'ce', options: ce(), name: v2Name })
   if (model !== 'ce') losses.push({ label: 'focal', kind: 'focal', options: focalOptions(common, parameters, raw.get('alpha'), balanced), name: v2Name })
-  return { model, request: { input, losses, analysis, name: v2Name }, reduction: common.reduction, outputs }
+  return { model, request: { input, losses, analysis, name: v2Name, metrics }, reduction: common.reduction, outputs }
 }

@@ -3,6 +3,7 @@ import type { ScoredLoss, ScoreResult } from '../../dataplane/index.js'
 import type { LossInput } from '../../losses/index.js'
 import type { ResponseOutput } from '../../../schemas/v2.js'
 import type { DecodedInfer } from './decode.js'
+import { metricTensor } from './metrics.js'
 import type { Field, OutputSpec } from './models.js'
 
 export interface EncodedOutputs {
@@ -37,7 +38,7 @@ export function encodeOutputs (result: ScoreResult, decoded: DecodedInfer): Enco
   const outputs: ResponseOutput[] = []
   const binary: Buffer[] = []
   for (const { spec, binary: asBinary } of decoded.outputs) {
-    const { values, shape } = tensorOf(spec.field, lossOf(spec, result), input, result.classWeights)
+    const { values, shape } = spec.field === 'metrics' ? metricTensor(spec.name, result) : tensorOf(spec.field, lossOf(spec, result), input, result.classWeights)
     const { name, datatype } = spec
     if (asBinary) {
       const wire = datatype === 'INT64' ? BigInt64Array.from(values, (v) => BigInt(v)) : values
@@ -65,7 +66,7 @@ function needed<T> (value: T | undefined, field: Field): T {
 }
 
 /** One output's values (INT64 ones as integral doubles) and shape. */
-function tensorOf (field: Field, { result, perClass, hardest }: ScoredLoss, input: LossInput, classWeights: Float32Array | undefined): { values: Float64Array | Float32Array, shape: number[] } {
+function tensorOf (field: Exclude<Field, 'metrics'>, { result, perClass, hardest }: ScoredLoss, input: LossInput, classWeights: Float32Array | undefined): { values: Float64Array | Float32Array, shape: number[] } {
   const vector = (values: Float64Array | Float32Array): { values: Float64Array | Float32Array, shape: number[] } => ({ values, shape: [values.length] })
   switch (field) {
     case 'loss':

@@ -3,6 +3,7 @@
  * describes them. The model names are the JSON API's routes; their losses are the same.
  */
 import type { ModelMetadata, TensorMetadata } from '../../../schemas/v2.js'
+import { METRIC_OUTPUTS, METRICS_PARAMETERS, type MetricNeed } from './metric-outputs.js'
 
 /** Element sizes in bytes of every V2 datatype with a fixed size (BYTES has none). */
 export const SIZES: Readonly<Record<string, number>> = {
@@ -27,12 +28,12 @@ export interface InputSpec {
 }
 
 /** What an output needs the request to ask for before it exists. */
-export type Need = 'breakdown' | 'hardest' | 'class_counts'
+export type Need = 'breakdown' | 'hardest' | 'class_counts' | MetricNeed
 
 export type OutputDatatype = 'FP64' | 'FP32' | 'INT64'
 
 export type Field = 'loss' | 'sum' | 'normalizer' | 'per_class_count' | 'per_class_sum' | 'per_class_mean' |
-  'hardest_index' | 'hardest_label' | 'hardest_loss' | 'class_weights'
+  'hardest_index' | 'hardest_label' | 'hardest_loss' | 'class_weights' | 'metrics'
 
 /**
  * Model compare's losses: ce and focal, or those its `losses` parameter names; its outputs of one
@@ -52,7 +53,7 @@ export interface OutputSpec {
 }
 
 // class_weights are FP32: the float32 values the kernels used, which the JSON API echoes as they are.
-const FIELDS: Readonly<Record<Field, readonly [OutputDatatype, readonly number[], Need | undefined]>> = {
+const FIELDS: Readonly<Record<Exclude<Field, 'metrics'>, readonly [OutputDatatype, readonly number[], Need | undefined]>> = {
   loss: ['FP64', [-1], undefined],
   sum: ['FP64', [1], undefined],
   normalizer: ['FP64', [1], undefined],
@@ -65,16 +66,19 @@ const FIELDS: Readonly<Record<Field, readonly [OutputDatatype, readonly number[]
   class_weights: ['FP32', [-1], 'class_counts']
 }
 
-export function output (field: Field, of?: LossName): OutputSpec {
+export function output (field: Exclude<Field, 'metrics'>, of?: LossName): OutputSpec {
   const [datatype, shape, needs] = FIELDS[field]
   return { name: of === undefined ? field : `${of}_${field}`, field, of, datatype, shape, needs }
 }
 
-export const LOSS_FIELDS: readonly Field[] = ['loss', 'sum', 'normalizer']
-export const PER_CLASS_FIELDS: readonly Field[] = ['per_class_sum', 'per_class_mean']
-export const HARDEST_FIELDS: readonly Field[] = ['hardest_index', 'hardest_label', 'hardest_loss']
-const oneLoss = [...LOSS_FIELDS, 'per_class_count' as const, ...PER_CLASS_FIELDS, ...HARDEST_FIELDS, 'class_weights' as const].map((field) => output(field))
-const both = (fields: readonly Field[]): OutputSpec[] => [...fields.map((f) => output(f, 'ce')), ...fields.map((f) => output(f, 'focal'))]
+/** The metrics outputs, the same for every model (metrics.ts). */
+const metricOutputs: OutputSpec[] = METRIC_OUTPUTS.map(({ name, datatype, shape, needs }) => ({ name, field: 'metrics', of: undefined, datatype, shape, needs }))
+
+export const LOSS_FIELDS: readonly Exclude<Field, 'metrics'>[] = ['loss', 'sum', 'normalizer']
+export const PER_CLASS_FIELDS: readonly Exclude<Field, 'metrics'>[] = ['per_class_sum', 'per_class_mean']
+export const HARDEST_FIELDS: readonly Exclude<Field, 'metrics'>[] = ['hardest_index', 'hardest_label', 'hardest_loss']
+const oneLoss = [...[...LOSS_FIELDS, 'per_class_count' as const, ...PER_CLASS_FIELDS, ...HARDEST_FIELDS, 'class_weights' as const].map((field) => output(field)), ...metricOutputs]
+const both = (fields: readonly Exclude<Field, 'metrics'>[]): OutputSpec[] => [...fields.map((f) => output(f, 'ce')), ...fields.map((f) => output(f, 'focal'))]
 
 export interface ModelSpec {
   readonly inputs: Readonly<Record<string, InputSpec>>
@@ -90,24 +94,24 @@ const common = {
 } satisfies Record<string, InputSpec>
 const classCounts: InputSpec = { datatypes: COUNTS, required: false, metadata: { datatype: 'INT64', shape: [-1] } }
 const commonParameters = ['activation', 'reduction', 'ignore_index', 'label_smoothing']
-const analysisParameters = ['breakdown', 'hardest', 'class_balance_beta']
+const analysisParameters = ['breakdown', 'hardest', 'class_balance_beta', ...METRICS_PARAMETERS]
 
 export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
   ce: {
-    inputs: { ...common, weight: vector, pos_weight: vector, class_counts: classCounts },
+    inputs: { ...common, weight: vector, pos_weight: vector, class_counts: classCounts, shot_counts: classCounts },
     parameters: [...commonParameters, ...analysisParameters],
     outputs: oneLoss
   },
   focal: {
-    inputs: { ...common, alpha: vector, class_counts: classCounts },
+    inputs: { ...common, alpha: vector, class_counts: classCounts, shot_counts: classCounts },
     parameters: [...commonParameters, 'gamma', 'alpha', ...analysisParameters],
     outputs: oneLoss
   },
   compare: {
-    inputs: { ...common, weight: vector, pos_weight: vector, alpha: vector, class_counts: classCounts },
+    inputs: { ...common, weight: vector, pos_weight: vector, alpha: vector, class_counts: classCounts, shot_counts: classCounts },
     parameters: [...commonParameters, 'gamma', 'alpha', ...analysisParameters, 'losses'],
     outputs: [
-      ...both(LOSS_FIELDS), output('per_class_count'), ...both(PER_CLASS_FIELDS), ...both(HARDEST_FIELDS), output('class_weights')
+      ...both(LOSS_FIELDS), output('per_class_count'), ...both(PER_CLASS_FIELDS), ...both(HARDEST_FIELDS), output('class_weights'), ...metricOutputs
     ]
   },
   // Issue 10's losses: class_counts is their classCounts (with class_balance_beta also the class-balanced weights).

@@ -2,6 +2,7 @@
 import { invalid } from '../../errors.js'
 import type { InferRequest, Parameters } from '../../../schemas/v2.js'
 import { MODELS, type ModelName, type Need, type OutputSpec } from './models.js'
+import { METRIC_NEEDS } from './metric-outputs.js'
 import { describe } from './tensors.js'
 
 export interface OutputRequest {
@@ -36,7 +37,8 @@ export function booleanParam (parameters: Parameters | undefined, key: string, w
 const NEEDS: Readonly<Record<Need, string>> = {
   breakdown: 'parameters.breakdown = true',
   hardest: 'parameters.hardest = k, the number of rows to list',
-  class_counts: 'the input class_counts and parameters.class_balance_beta'
+  class_counts: 'the input class_counts and parameters.class_balance_beta',
+  ...METRIC_NEEDS
 }
 
 /**
