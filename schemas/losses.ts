@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import {
   ASYMMETRIC_DEFAULTS, DEFAULTS, LDAM_DEFAULTS, LOGIT_ADJUSTED_DEFAULTS, POLY_DEFAULTS, SEESAW_DEFAULTS
 } from '../src/losses/defaults.js'
+import { metricsFields, metricsReplyFields, perClassMetricFields } from './metrics.js'
 import { Alpha, analysis, ceFields, ClassWeights, common, CompareBody, HardRow, LossFields, Totals } from './loss.js'
 
 const num = (value: number, description: string) => Type.Optional(Type.Number({ default: value, description }))
@@ -17,7 +18,8 @@ const shared = {
   reduction: common.reduction,
   ignoreIndex: common.ignoreIndex,
   breakdown: analysis.breakdown,
-  hardest: analysis.hardest
+  hardest: analysis.hardest,
+  ...metricsFields
 }
 
 const ClassCounts = Type.Optional(Type.Array(Type.Number(), {
@@ -109,8 +111,9 @@ const NamedLossReply = Type.Object({ ...LossFields, hardest: Type.Optional(Type.
 
 /** `/loss/compare` with `losses`: each loss under its name, perClass with each name's totals. */
 export const CompareLossesReply = Type.Object({
-  perClass: Type.Optional(Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number() }, { additionalProperties: Totals }))),
-  classWeights: Type.Optional(ClassWeights)
+  perClass: Type.Optional(Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ...perClassMetricFields }, { additionalProperties: Totals }))),
+  classWeights: Type.Optional(ClassWeights),
+  ...metricsReplyFields
 }, {
   additionalProperties: NamedLossReply,
   description: 'with losses: every loss under its name ({loss, reduction, sum, normalizer, hardest?}), perClass listing {sum, mean} under each name',
@@ -119,3 +122,4 @@ export const CompareLossesReply = Type.Object({
     poly1: { loss: 0.3421, reduction: 'mean', sum: 0.6842, normalizer: 2 }
   }]
 })
+export type CompareLossesReply = Static<typeof CompareLossesReply>

@@ -8,16 +8,20 @@ import { invalid } from '../../errors.js'
 import type { ScoreRequest, ScoreResult } from '../../dataplane/index.js'
 import { checkForeign, defaultActivation, lossSpec, namedLosses, type Fields, type Shared } from '../../dataplane/specs.js'
 import { asGiven, balancedWeights, DEFAULTS, type ClassBalance, type LossKind, type Namer } from '../../losses/index.js'
-import type { CompareLossesBody, LossBody } from '../../../schemas/losses.js'
+import type { CompareLossesBody, CompareLossesReply, LossBody } from '../../../schemas/losses.js'
+import type { MetricsBody } from '../../../schemas/metrics.js'
 import { decodeInput } from './arrays.js'
+import { decodeMetrics, withMetrics } from './metrics.js'
 import { encodeLoss, type LossReplyJson } from './reply.js'
 
 /** Fields of a body that every loss of the request shares. */
-const SHARED_FIELDS: ReadonlySet<string> = new Set(['logits', 'labels', 'activation', 'reduction', 'ignoreIndex', 'classBalance', 'breakdown', 'hardest'])
+const SHARED_FIELDS: ReadonlySet<string> = new Set([
+  'logits', 'labels', 'activation', 'reduction', 'ignoreIndex', 'classBalance', 'breakdown', 'hardest', 'metrics', 'topk', 'calibrationBins', 'confusion', 'shots'
+])
 /** compare's top-level options of cross-entropy and focal, which belong in an entry once `losses` is given. */
 const OWN_OPTIONS = ['labelSmoothing', 'weight', 'posWeight', 'gamma', 'alpha'] as const
 
-interface SharedBody {
+interface SharedBody extends MetricsBody {
   logits: unknown
   labels: unknown
   activation?: 'softmax' | 'sigmoid' | undefined
@@ -28,17 +32,25 @@ interface SharedBody {
   hardest?: number | undefined
 }
 
+/**
+ * The batch, the shared options and the losses `build` makes of them. The shot groups' training
+ * counts, when `shots` is absent: classBalance.counts, else the first loss's classCounts.
+ */
 function request (body: SharedBody, build: (shared: Shared) => ScoreRequest['losses'], activation: 'softmax' | 'sigmoid'): ScoreRequest {
   const input = decodeInput(body)
   const { shape } = input
   const balanced = balancedWeights(body.classBalance, { weight: false, alpha: false }, shape.length === 1 ? 1 : shape[1] ?? 1)
   const ignoreIndex = body.ignoreIndex ?? DEFAULTS.ignoreIndex
   const shared = { activation: body.activation ?? activation, reduction: body.reduction, ignoreIndex, balanced }
+  const losses = build(shared)
+  const classCounts = losses.map((l) => (l.options as { classCounts?: ArrayLike<number> }).classCounts).find((c) => c !== undefined)
+  const metrics = decodeMetrics(body)
   return {
     input,
-    losses: build(shared),
+    losses,
     analysis: { activation: shared.activation, ignoreIndex, breakdown: body.breakdown ?? false, hardest: body.hardest, classWeights: balanced },
-    name: asGiven
+    name: asGiven,
+    metrics: metrics === undefined || metrics.trainingCounts !== undefined ? metrics : { ...metrics, trainingCounts: classCounts }
   }
 }
 
@@ -63,7 +75,8 @@ export function compareRequest (body: CompareLossesBody & { losses: NonNullable<
   return request(body, (shared) => namedLosses(body.losses as Fields[], shared, 'losses', entryName), 'softmax')
 }
 
-export type NamedReply = Record<string, unknown>
+/** The fixed fields of the reply's schema, and each loss under its name. */
+export type NamedReply = CompareLossesReply & Record<string, unknown>
 
 /** A comparison with `losses`: each loss under its name, per-class totals under each name, the weights once. */
 export function encodeNamed (result: ScoreResult): NamedReply {
@@ -77,7 +90,7 @@ export function encodeNamed (result: ScoreResult): NamedReply {
   const [first] = perClass
   if (first !== undefined) {
     reply.perClass = first.map((c, k) => {
-      const row: Record<string, unknown> = { class: c.class, count: c.count }
+      const row: NonNullable<NamedReply['perClass']>[number] & Record<string, unknown> = { class: c.class, count: c.count }
       result.losses.forEach((scored, i) => {
         const t = perClass[i]?.[k]
         if (t !== undefined) row[scored.name] = { sum: t.sum, mean: t.mean }
@@ -86,5 +99,5 @@ export function encodeNamed (result: ScoreResult): NamedReply {
     })
   }
   if (result.classWeights !== undefined) reply.classWeights = Array.from(result.classWeights)
-  return reply
+  return withMetrics(reply, result)
 }

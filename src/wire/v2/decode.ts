@@ -92,9 +92,11 @@ export function decodeInfer (model: ModelName, request: InferRequest, frame: Fra
       : decodeLossesParameter(parameters, raw, input)
     // Here class_counts may be a loss's own counts: class_weights exist only with class_balance_beta.
     if (classWeights !== undefined) asked.add('class_counts')
+    const metrics = decodeMetricsParameters(parameters, raw)
+    for (const need of metricNeeds(metrics, activation, input.shape, breakdown)) asked.add(need)
     const outputs = outputRequests(model, request, asked, named ? namedOutputs(losses.map((l) => l.label)) : MODELS[model].outputs)
     const analysis: Analysis = { activation, ignoreIndex: numberParam(parameters, 'ignore_index', DEFAULTS.ignoreIndex, true), breakdown, hardest: k, classWeights }
-    return { model, request: { input, losses, analysis, name: v2Name }, reduction, outputs }
+    return { model, request: { input, losses, analysis, name: v2Name, metrics }, reduction, outputs }
   }
   if (raw.has('class_counts')) asked.add('class_counts')
   const balanced = classWeights(raw, parameters, input.shape)

@@ -11,7 +11,7 @@ import { checkForeign, defaultActivation, defaultReduction, lossSpec, namedLosse
 import { balancedWeights, DEFAULTS, type Activation, type LossInput, type LossKind, type Namer, type Reduction } from '../../losses/index.js'
 import type { Parameters } from '../../../schemas/v2.js'
 import { v2Name } from './names.js'
-import { HARDEST_FIELDS, LOSS_FIELDS, LOSS_MODELS, output, PER_CLASS_FIELDS, type ModelName, type OutputSpec } from './models.js'
+import { HARDEST_FIELDS, LOSS_FIELDS, LOSS_MODELS, metricOutputs, output, PER_CLASS_FIELDS, type ModelName, type OutputSpec } from './models.js'
 import { numberParam, stringParam } from './parameters.js'
 import { readCounts, readVector, type RawInput } from './tensors.js'
 
@@ -142,5 +142,5 @@ export function decodeLossesParameter (parameters: Parameters, raw: ReadonlyMap<
 /** compare's outputs for the named losses: `<name>_loss`, ..., in the order of the fixed compare model's. */
 export function namedOutputs (names: readonly string[]): OutputSpec[] {
   const each = (fields: readonly typeof LOSS_FIELDS[number][]): OutputSpec[] => names.flatMap((name) => fields.map((f) => output(f, name)))
-  return [...each(LOSS_FIELDS), output('per_class_count'), ...each(PER_CLASS_FIELDS), ...each(HARDEST_FIELDS), output('class_weights')]
+  return [...each(LOSS_FIELDS), output('per_class_count'), ...each(PER_CLASS_FIELDS), ...each(HARDEST_FIELDS), output('class_weights'), ...metricOutputs]
 }

@@ -72,7 +72,7 @@ export function output (field: Exclude<Field, 'metrics'>, of?: LossName): Output
 }
 
 /** The metrics outputs, the same for every model (metrics.ts). */
-const metricOutputs: OutputSpec[] = METRIC_OUTPUTS.map(({ name, datatype, shape, needs }) => ({ name, field: 'metrics', of: undefined, datatype, shape, needs }))
+export const metricOutputs: OutputSpec[] = METRIC_OUTPUTS.map(({ name, datatype, shape, needs }) => ({ name, field: 'metrics', of: undefined, datatype, shape, needs }))
 
 export const LOSS_FIELDS: readonly Exclude<Field, 'metrics'>[] = ['loss', 'sum', 'normalizer']
 export const PER_CLASS_FIELDS: readonly Exclude<Field, 'metrics'>[] = ['per_class_sum', 'per_class_mean']
@@ -116,28 +116,28 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
   },
   // Issue 10's losses: class_counts is their classCounts (with class_balance_beta also the class-balanced weights).
   poly: {
-    inputs: { ...common, weight: vector, pos_weight: vector, alpha: vector, class_counts: classCounts },
+    inputs: { ...common, weight: vector, pos_weight: vector, alpha: vector, class_counts: classCounts, shot_counts: classCounts },
     parameters: [...commonParameters, 'base', 'epsilon', 'gamma', 'alpha', ...analysisParameters],
     outputs: oneLoss
   },
   logit_adjusted: {
-    inputs: { ...common, weight: vector, class_counts: classCounts },
+    inputs: { ...common, weight: vector, class_counts: classCounts, shot_counts: classCounts },
     parameters: ['reduction', 'ignore_index', 'label_smoothing', 'tau', ...analysisParameters],
     outputs: oneLoss
   },
   ldam: {
-    inputs: { ...common, weight: vector, class_counts: classCounts },
+    inputs: { ...common, weight: vector, class_counts: classCounts, shot_counts: classCounts },
     parameters: ['reduction', 'ignore_index', 'max_margin', 'scale', ...analysisParameters],
     outputs: oneLoss
   },
   asymmetric: {
-    inputs: common,
-    parameters: [...commonParameters, 'gamma_pos', 'gamma_neg', 'clip', 'eps', 'breakdown', 'hardest'],
+    inputs: { ...common, shot_counts: classCounts },
+    parameters: [...commonParameters, 'gamma_pos', 'gamma_neg', 'clip', 'eps', 'breakdown', 'hardest', ...METRICS_PARAMETERS],
     outputs: oneLoss.filter((o) => o.field !== 'class_weights')
   },
   seesaw: {
-    inputs: { ...common, class_counts: classCounts },
-    parameters: ['reduction', 'ignore_index', 'p', 'q', 'eps', 'breakdown', 'hardest'],
+    inputs: { ...common, class_counts: classCounts, shot_counts: classCounts },
+    parameters: ['reduction', 'ignore_index', 'p', 'q', 'eps', 'breakdown', 'hardest', ...METRICS_PARAMETERS],
     outputs: oneLoss.filter((o) => o.field !== 'class_weights')
   }
 }
