@@ -5,7 +5,7 @@
  * run's options; this layer scores it, fingerprints it and merges it.
  */
 import { createHash } from 'node:crypto'
-import { ConflictError, NotFoundError } from '../../errors.js'
+import { ConflictError, invalid, NotFoundError } from '../../errors.js'
 import type { LossInput } from '../../losses/index.js'
 import type { NewRun, Progress, RunPage, RunRecord, RunStore } from '../../store/index.js'
 import type { Dataplane } from '../index.js'
@@ -41,6 +41,13 @@ export interface BatchOutcome {
 export interface RunView {
   readonly record: RunRecord
   readonly state: RunState
+}
+
+const BATCH_ID = /^[\w.:-]{1,128}$/
+
+/** A caller's batch id, named `field` as the caller's transport spells it (`batchId`, `parameters.batch_id`). */
+export function checkBatchId (batchId: string, field: string): void {
+  if (!BATCH_ID.test(batchId)) invalid(`${field} = ${JSON.stringify(batchId.length > 40 ? batchId.slice(0, 40) + '…' : batchId)} must be 1 to 128 of A-Z a-z 0-9 . _ : -`)
 }
 
 /** sha256 of the batch as scored: shape, logits and labels, so equal batches match across transports. */
