@@ -57,6 +57,7 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     request.batchShape = input.shape
     const options = run.options as ReturnType<typeof runOptions>
     const { result, progress, replayed } = await app.runs.putBatch(run, batchId, batchRequest(request.body, input, run.classes, options), options.hardest ?? 0)
+    request.runBatch = replayed ? 'replayed' : 'accepted'
     const { perClass, ...batch } = encodeComparison(result)
     return { ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: { id: run.id, ...progress }, replayed }
   })

@@ -27,6 +27,7 @@ export async function inferIntoRun (app: FastifyInstance, model: ModelName, body
   // Messages of the core in V2's names, as decodeInfer's requests have them.
   const scoreRequest = { ...asJson, losses: asJson.losses.map((loss) => ({ ...loss, name: v2Name })), name: v2Name }
   const { result, progress, replayed } = await app.runs.putBatch(run, batchId, scoreRequest, options.hardest ?? 0)
+  request.runBatch = replayed ? 'replayed' : 'accepted'
   const encoded = encodeOutputs(result, { model, request: scoreRequest, reduction: 'mean', outputs })
   const { id } = body
   const response: InferResponse = {

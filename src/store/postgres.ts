@@ -259,6 +259,7 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
         }
       }
     },
+    openRuns: async () => (await query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE status = 'open'"))[0]?.n ?? 0,
     purgeClosed: async (olderThanDays: number) => (await guarded(() =>
       pool.query("DELETE FROM runs WHERE status = 'closed' AND closed < $1", [new Date(now() - olderThanDays * DAY_MS)]))).rowCount ?? 0,
     ping: async () => { await query('SELECT 1') },

@@ -60,6 +60,11 @@ export function batchDigest (input: LossInput): string {
   return hash.digest('hex')
 }
 
+/** A run that is closed refuses batches: a conflict, told apart so that metrics can count it. */
+export class RunClosedError extends ConflictError {}
+
+export type StoreHealth = { readonly status: 'ok', readonly dialect: string } | { readonly status: 'unavailable', readonly dialect: string, readonly reason: string }
+
 export class Runs {
   constructor (private readonly store: RunStore, private readonly dataplane: Dataplane, private readonly limits: RunLimits) {}
 
@@ -118,7 +123,7 @@ export class Runs {
       case 'conflict':
         throw new ConflictError(outcome.message)
       case 'closed':
-        throw new ConflictError(`run ${run.id} is closed: it takes no more batches`)
+        throw new RunClosedError(`run ${run.id} is closed: it takes no more batches`)
       case 'missing':
         throw new NotFoundError(`run ${JSON.stringify(run.id)} not found`)
     }
@@ -130,5 +135,26 @@ export class Runs {
 
   async ping (): Promise<void> {
     await this.store.ping()
+  }
+
+  async openRuns (): Promise<number> {
+    return await this.store.openRuns()
+  }
+
+  /** Whether the store answers within `timeoutMs`; a readiness probe must not hang on a lost database. */
+  async health (timeoutMs: number): Promise<StoreHealth> {
+    const { dialect } = this.store
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      await Promise.race([this.store.ping(), late])
+      return { status: 'ok', dialect }
+    } catch (err) {
+      return { status: 'unavailable', dialect, reason: err instanceof Error ? err.message : String(err) }
+    } finally {
+      clearTimeout(timer)
+    }
   }
 }
