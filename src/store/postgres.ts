@@ -4,9 +4,9 @@
  * SQL per dialect rather than a query builder, because the locking is what differs: a batch locks
  * its run's row with `SELECT … FOR UPDATE` (concurrent batches of one run queue on that row, in any
  * replica), with the batch record's primary key as the last word on a batch id; creating a run and
- * migrating take transaction-scoped advisory locks, because there is no row to lock yet. Round
- * trips are what a batch costs here, so a put pipelines its four statements into two (see put()).
- * Every value travels as a bind parameter, never inside the SQL text.
+ * migrating take transaction-scoped advisory locks, because there is no row to lock yet. Batches
+ * of one run are committed in groups, two round trips each (src/store/pg-put.ts). Every value
+ * travels as a bind parameter, never inside the SQL text.
  *
  * The pool drops a client on any error inside a transaction (the server rolls back what the lost
  * session had begun), so a server that went away and came back leaves no broken connection behind.
@@ -14,9 +14,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { buffer, bytes, conflictMessage, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
+import { buffer, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
 import { unavailable } from './pg-errors.js'
-import type { NewRun, PutOutcome, RunPage, RunRecord, RunStore, RunSummary, StoreOptions } from './types.js'
+import { GroupCommit, record, summary, type Row } from './pg-put.js'
+import type { NewRun, PutOutcome, RunPage, RunStore, StoreOptions } from './types.js'
 
 const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [{
   version: 1,
@@ -54,92 +55,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> 
 
 const SUMMARY = 'seq, id, name, metadata, options, classes, status, created, closed, batches, rows, version'
 
-interface Row {
-  seq: string,
-  id: string,
-  name: string | null,
-  metadata: Record<string, unknown>,
-  options: unknown,
-  classes: number,
-  status: 'open' | 'closed',
-  created: Date,
-  closed: Date | null,
-  batches: number,
-  rows: string,
-  state: Buffer,
-  version: number
-}
-
-function summary (row: Omit<Row, 'state'>): RunSummary {
-  return {
-    id: row.id,
-    name: row.name,
-    metadata: row.metadata,
-    options: row.options,
-    classes: row.classes,
-    status: row.status,
-    created: row.created.toISOString(),
-    closed: row.closed === null ? null : row.closed.toISOString(),
-    batches: row.batches,
-    rows: Number(row.rows),
-    version: row.version
-  }
-}
-
-function record (row: Row): RunRecord {
-  return { ...summary(row), state: bytes(row.state) }
-}
-
 const noop = () => {}
-
-interface Seen { seen_digest: string | null, seen_batches: number | null, seen_rows: string | null }
-
-/**
- * Two round trips, with the run locked for one of them plus the merge: the client runs in pg's
- * pipeline mode, which writes a query without waiting for the answer to the one before, so BEGIN
- * travels with the lock and COMMIT with the write, each statement with bind parameters. A statement
- * that fails aborts the transaction, and the COMMIT behind it then rolls back.
- *
- * The lookup of the batch id reads the snapshot taken before the lock wait, so a concurrent retry of
- * the same batch id can be missed; the batch record's primary key then refuses the second insert
- * (23505) and putBatch starts over, seeing it.
- */
-async function put (client: pg.PoolClient, at: Date, runId: string, batchId: string, digest: string, rows: number,
-  merge: (state: Uint8Array) => Uint8Array): Promise<PutOutcome> {
-  const [, locked] = await Promise.all([
-    client.query('BEGIN'),
-    client.query<Row & Seen>(`SELECT r.*, b.digest AS seen_digest, b.batches_after AS seen_batches, b.rows_after AS seen_rows
-      FROM runs r LEFT JOIN batches b ON b.run = r.seq AND b.batch_id = $2 WHERE r.id = $1 FOR UPDATE OF r`, [runId, batchId])
-  ])
-  const run = locked.rows[0]
-  const outcome = decide(run, batchId, digest)
-  if (outcome !== undefined || run === undefined) {
-    await client.query('COMMIT')
-    return outcome ?? { kind: 'missing' }
-  }
-  const state = merge(bytes(run.state))
-  const progress = { batches: run.batches + 1, rows: Number(run.rows) + rows }
-  await Promise.all([
-    client.query(`WITH updated AS (
-        UPDATE runs SET state = $2, batches = $3, rows = $4, version = version + 1 WHERE seq = $1 RETURNING seq)
-      INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
-        SELECT seq, $5, $6, $7, $3, $4, $8 FROM updated`,
-    [run.seq, buffer(state), progress.batches, progress.rows, batchId, digest, rows, at]),
-    client.query('COMMIT')
-  ])
-  return { kind: 'added', run: { ...summary(run), ...progress, state, version: run.version + 1 }, progress }
-}
-
-/** The answer for a run and batch id that needs no write, or undefined when the batch is to be added. */
-function decide (run: (Row & Seen) | undefined, batchId: string, digest: string): PutOutcome | undefined {
-  if (run === undefined) return { kind: 'missing' }
-  if (run.seen_digest !== null) {
-    if (run.seen_digest !== digest) return { kind: 'conflict', message: conflictMessage(batchId) }
-    return { kind: 'replayed', run: record(run), progress: { batches: run.seen_batches ?? 0, rows: Number(run.seen_rows) } }
-  }
-  if (run.status !== 'open') return { kind: 'closed' }
-  return undefined
-}
 
 export function openPostgres (url: string, options: StoreOptions = {}): RunStore {
   const pool = new pg.Pool({
@@ -200,6 +116,8 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     })
   }
 
+  const groups = new GroupCommit(withClient, now)
+
   async function lock (client: pg.PoolClient, name: string): Promise<void> {
     await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || $1))", [name])
   }
@@ -248,17 +166,8 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
       return current === undefined ? undefined : record(current)
     },
     deleteRun: async (id: string) => isRunId(id) && (await guarded(() => pool.query('DELETE FROM runs WHERE id = $1', [id]))).rowCount === 1,
-    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> => {
-      if (!isRunId(runId)) return { kind: 'missing' }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await withClient((client) => put(client, new Date(now()), runId, batchId, digest, rows, merge))
-        } catch (err) {
-          // The same batch id committed by a concurrent retry after this statement's snapshot: try again, to replay it.
-          if ((err as { code?: unknown }).code !== '23505' || attempt === 3) throw err
-        }
-      }
-    },
+    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> =>
+      isRunId(runId) ? await groups.put(runId, { batchId, digest, rows, merge }) : { kind: 'missing' },
     openRuns: async () => (await query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE status = 'open'"))[0]?.n ?? 0,
     purgeClosed: async (olderThanDays: number) => (await guarded(() =>
       pool.query("DELETE FROM runs WHERE status = 'closed' AND closed < $1", [new Date(now() - olderThanDays * DAY_MS)]))).rowCount ?? 0,
