@@ -75,7 +75,13 @@ ENV NODE_ENV=production \
     PORT=8080 \
     LOG_LEVEL=info \
     TFJS_BACKEND=auto \
-    SHUTDOWN_GRACE_MS=25000
+    SHUTDOWN_GRACE_MS=25000 \
+    DATA_DIR=/data
+
+# The embedded runs store (SQLite) when DATABASE_URL is unset: the one path the
+# service user writes, a volume so that runs outlive the container.
+RUN mkdir /data && chown 1000:1000 /data
+VOLUME ["/data"]
 
 WORKDIR /app
 # Everything is owned by root and read-only for the service user, so the

@@ -2,7 +2,7 @@
  * One autocannon run, in this process, with the CPU each party used while it ran. Latencies are
  * recorded from every response (autocannon's own histogram has 1 ms resolution).
  */
-import autocannon, { type Result } from 'autocannon'
+import autocannon, { type Request, type Result } from 'autocannon'
 import { cpuSeconds, machineBusySeconds, type Server } from './servers.js'
 import type { Scenario } from './scenarios.js'
 
@@ -35,6 +35,12 @@ function percentile (sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 }
 
+/** A process-wide counter, so that `{batch}` never repeats across loads: each PUT adds a new batch. */
+let batches = 0
+const numbered = (path: string): Pick<Request, 'setupRequest'> => path.includes('{batch}')
+  ? { setupRequest: (request) => ({ ...request, path: path.replace('{batch}', String(batches++)) }) }
+  : {}
+
 export async function load (server: Server, scenario: Pick<Scenario, 'connections' | 'requests'>, options: LoadOptions): Promise<Measurement> {
   const latencies: number[] = []
   const pids = server.pids()
@@ -49,7 +55,7 @@ export async function load (server: Server, scenario: Pick<Scenario, 'connection
       duration: options.duration,
       ...(options.amount === undefined ? {} : { amount: options.amount }),
       timeout: 30,
-      requests: scenario.requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body }))
+      requests: scenario.requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body, ...numbered(r.path) }))
     }, (err, res) => { err === null ? resolve(res) : reject(err) })
     instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => { latencies.push(ms) })
   })

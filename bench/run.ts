@@ -17,6 +17,7 @@ import { combine, load, type Measurement } from './load.js'
 import { formatSummary, summarise, type CpuProfile } from './profile.js'
 import { checkRows, checkMemory, formatCpu, formatMemory, formatRows, type MemoryPoint, type MemoryResult, type Row } from './report.js'
 import { SCENARIO_IDS, scenarios, type Request, type Scenario } from './scenarios.js'
+import { checkRunRows, formatRunRows, runPhase, type RunRow } from './runs.js'
 import { remote, ROOT, rssMiB, settle, start, type Server, type ServerKind } from './servers.js'
 
 const HELP = `usage: npm run bench -- [options]
@@ -347,9 +348,21 @@ async function main (): Promise<number> {
     await profile(values.profile, values['profile-server'])
     return 0
   }
-  const list = scenarios(selected)
-  progress(`bench: ${list.length} scenarios, workers ${workerCounts.join(' and ')}, ${warmup}s warmup + ${duration}s each; logs in ${logDir}`)
+  const all = scenarios(selected)
+  // Run scenarios need a service on their store and compare with the service itself, not the floor.
+  const list = all.filter((s) => s.run === undefined)
+  progress(`bench: ${all.length} scenarios, workers ${workerCounts.join(' and ')}, ${warmup}s warmup + ${duration}s each; logs in ${logDir}`)
   const { rows, backend } = await table(list)
+  const runRows: RunRow[] = values.target !== undefined
+    ? all.filter((s) => s.run !== undefined).map((scenario) => ({ workers: 0, scenario, skipped: 'needs a service started on its store, not --target' }))
+    : await runPhase(all.filter((s) => s.run !== undefined), {
+      workerCounts,
+      warmup,
+      duration,
+      rounds,
+      progress,
+      startService: async (workers, env, name) => await start({ kind: 'service', workers, fromSource, logFile: join(logDir, `${name}-w${workers}.log`), env: { ...serviceEnv, ...env } })
+    })
   const mem = memoryPlan === undefined ? undefined : await memory(memoryPlan)
   const info = meta(backend)
   const out: string[] = [
@@ -362,8 +375,9 @@ async function main (): Promise<number> {
     formatCpu(rows, cores),
     ''
   ]
+  if (runRows.length > 0) out.push(formatRunRows(runRows), '')
   if (mem !== undefined) out.push(formatMemory(mem), '')
-  const verdict = [...checkRows(rows), ...(mem === undefined ? [] : checkMemory(mem))]
+  const verdict = [...checkRows(rows), ...checkRunRows(runRows), ...(mem === undefined ? [] : checkMemory(mem))]
   const failed = verdict.filter((v) => v.status === 'FAIL')
   const unchecked = verdict.filter((v) => v.status === 'SKIP')
   out.push(`targets: ${verdict.length - failed.length - unchecked.length} met, ${failed.length} missed, ${unchecked.length} not checked`)
@@ -372,7 +386,8 @@ async function main (): Promise<number> {
   if (values.json !== undefined) {
     const plain = rows.map(({ scenario, floor, service, ...r }) =>
       ({ ...r, scenario: scenario.id, title: scenario.title, connections: scenario.connections, floor: strip(floor), service: strip(service) }))
-    writeFileSync(values.json, JSON.stringify({ meta: info, rows: plain, memory: mem, verdict }, null, 2))
+    const runs = runRows.map(({ scenario, base, measured, ...r }) => ({ ...r, scenario: scenario.id, base: strip(base), measured: strip(measured) }))
+    writeFileSync(values.json, JSON.stringify({ meta: info, rows: plain, runs, memory: mem, verdict }, null, 2))
   }
   const troubled = failed.length > 0 || rows.some((r) => r.note !== undefined)
   if (troubled) keepLogs = true

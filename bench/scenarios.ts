@@ -7,11 +7,23 @@ export type Target =
   | { readonly kind: 'floor', readonly ratio: number }
   /** rps at least `ratio` times the floor's rps on the JSON scenario `of` (the same batch as JSON). */
   | { readonly kind: 'json-floor', readonly of: string, readonly ratio: number }
-  /** rps at least `ratio` times the service's own rps on scenario `of` (the same request without an option). */
+  /** rps at least `ratio` times the service's own rps on scenario `of`, measured in alternating rounds. */
   | { readonly kind: 'service', readonly of: string, readonly ratio: number }
+  /** p50 latency at most `ratio` times the service's p50 on scenario `of`, with this scenario's connections. */
+  | { readonly kind: 'latency', readonly of: string, readonly ratio: number }
+
+/** A scenario on an evaluation run: the store the service runs on and the run it needs first. */
+export interface RunSetup {
+  readonly store: 'sqlite' | 'postgres'
+  readonly classes: number
+  readonly hardest: number
+  /** Batches of one row PUT before the measurement: a run's size is its statistics, not its batch count. */
+  readonly prefill: number
+}
 
 export interface Request {
-  readonly method: 'POST'
+  /** In run scenarios, `{run}` in the path is the run's id and `{batch}` a batch number new on every request. */
+  readonly method: 'POST' | 'PUT' | 'GET'
   readonly path: string
   readonly headers: Record<string, string>
   readonly body: Buffer
@@ -26,6 +38,8 @@ export interface Scenario {
   readonly v2: boolean
   /** The distinct requests each connection cycles through. */
   readonly requests: readonly Request[]
+  /** Run scenarios are measured against the service's own scenario `target.of`, not the floor (bench/runs.ts). */
+  readonly run?: RunSetup
 }
 
 interface Definition extends Omit<Scenario, 'requests'> {
@@ -58,6 +72,30 @@ export function fiveLosses (classes: number): Array<Record<string, unknown>> {
 
 // Issue 11: the metrics cost at most 1.3x the same request without them (rps >= 1 / 1.3 of it).
 const METRICS_COST = { kind: 'service', of: 'compare-1024x400', ratio: 1 / 1.3 } as const
+const RUN_PUT = (store: RunSetup['store']): Definition => ({
+  id: `run-put-64x400-${store}`,
+  title: `PUT 64x400 into a run, ${store}`,
+  connections: 8,
+  target: { kind: 'service', of: 'compare-64x400', ratio: 0.8 },
+  v2: false,
+  rows: 64,
+  classes: 400,
+  run: { store, classes: 400, hardest: 10, prefill: 0 },
+  // The bodies of compare-64x400, seed for seed.
+  request: (seed) => ({ method: 'PUT', path: '/runs/{run}/batches/b{batch}', headers: JSON_HEADERS, body: jsonBody(softmaxBatch(seed, 64, 400), 'softmax') })
+})
+
+const RUN_GET = (store: RunSetup['store']): Definition => ({
+  id: `run-get-10000x400-${store}`,
+  title: `GET a run of 10,000 batches, C=400, ${store}`,
+  connections: 1,
+  target: { kind: 'latency', of: 'compare-64x400', ratio: 1.5 },
+  v2: false,
+  rows: 0,
+  classes: 400,
+  run: { store, classes: 400, hardest: 10, prefill: 10_000 },
+  request: () => ({ method: 'GET', path: '/runs/{run}', headers: {}, body: Buffer.alloc(0) })
+})
 
 const DEFINITIONS: readonly Definition[] = [
   jsonDefinition('focal-64x10', 'focal softmax 64x10', 16, FLOOR, '/loss/focal', 'softmax', 64, 10),
@@ -70,6 +108,11 @@ const DEFINITIONS: readonly Definition[] = [
   jsonDefinition('ce-64x10-metrics', 'ce softmax 64x10 metrics', 16, FLOOR, '/loss/ce', 'softmax', 64, 10, { metrics: true }),
   jsonDefinition('compare-1024x400', 'compare softmax 1024x400', 4, undefined, '/loss/compare', 'softmax', 1024, 400),
   jsonDefinition('compare-1024x400-metrics', 'compare softmax 1024x400 metrics', 4, METRICS_COST, '/loss/compare', 'softmax', 1024, 400, { metrics: true }),
+  jsonDefinition('compare-64x400', 'compare softmax 64x400', 8, undefined, '/loss/compare', 'softmax', 64, 400),
+  RUN_PUT('sqlite'),
+  RUN_PUT('postgres'),
+  RUN_GET('sqlite'),
+  RUN_GET('postgres'),
   {
     id: 'v2-focal-1024x400',
     title: 'focal 1024x400 V2 binary FP32',
@@ -94,6 +137,7 @@ export const SCENARIO_IDS: readonly string[] = DEFINITIONS.map((d) => d.id)
 
 /** Distinct bodies per scenario: eight, fewer when each is megabytes (autocannon keeps a copy per connection). */
 function variants (rows: number, classes: number): number {
+  if (rows === 0) return 1
   return Math.max(2, Math.min(8, Math.round(2_000_000 / (rows * classes * 20))))
 }
 

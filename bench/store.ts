@@ -5,8 +5,10 @@
  *   into one run at once, merging a `--state`-byte statistics blob (float64 adds, as a real merge
  *   would); batches/s over the whole, and the latency of one putBatch.
  * - size: one run receives `--size-batches` batches (ids like `rank3-step117`, 64-hex digests), and
- *   `--runs` runs are created; bytes per batch record and per run from the database's own
- *   accounting (SQLite dbstat, PostgreSQL pg_total_relation_size), state bytes excluded.
+ *   `--runs` runs are created, each with the statistics a run of `--classes` classes keeping the
+ *   `--hardest` hardest rows stores (src/dataplane/runs/state.ts, filled with random doubles so that
+ *   nothing compresses better than real sums would); bytes per batch record and per run from the
+ *   database's own accounting (SQLite dbstat, PostgreSQL pg_total_relation_size).
  *
  * PostgreSQL: `PG_BENCH_URL` (default postgres://root@127.0.0.1:5432/test), in a schema of its own
  * that is dropped afterwards.
@@ -22,6 +24,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openStore } from '../src/store/index.js'
 import type { RunStore } from '../src/store/index.js'
+import { emptyState, encodeState } from '../src/dataplane/runs/state.js'
 
 interface Place { DATA_DIR: string, DATABASE_URL?: string }
 
@@ -33,6 +36,8 @@ const { values } = parseArgs({
     state: { type: 'string', default: '16384' },
     'size-batches': { type: 'string', default: '10000' },
     runs: { type: 'string', default: '1000' },
+    classes: { type: 'string', default: '400' },
+    hardest: { type: 'string', default: '10' },
     child: { type: 'string' }
   }
 })
@@ -91,6 +96,21 @@ async function throughput (place: Place, store: RunStore): Promise<string> {
     `putBatch ms p50 ${q(0.5)} p99 ${q(0.99)} max ${q(1)}`
 }
 
+/** A run's statistics after many batches: every per-class double set, k hardest rows per loss. */
+function realState (): Uint8Array {
+  const classes = Number(values.classes)
+  const state = emptyState(classes, ['ce', 'focal'])
+  const u = (): number => Math.random() * 1000
+  state.classCounts.forEach((_, c) => { state.classCounts[c] = Math.floor(u()) })
+  for (const [name, totals] of Object.entries(state.losses)) {
+    totals.sum = u()
+    totals.normalizer = Math.floor(u())
+    totals.classSums.forEach((_, c) => { totals.classSums[c] = u() })
+    state.hardest[name] = Array.from({ length: Number(values.hardest) }, (_, i) => ({ batch: `rank${i % 8}-step${100 + i}`, index: i * 7, label: i % classes, loss: u() }))
+  }
+  return encodeState(state)
+}
+
 async function size (store: RunStore, bytesOf: (table: 'runs' | 'batches') => Promise<number>): Promise<string> {
   const n = Number(values['size-batches'])
   const runs = Number(values.runs)
@@ -103,10 +123,12 @@ async function size (store: RunStore, bytesOf: (table: 'runs' | 'batches') => Pr
   const perBatch = (await bytesOf('batches') - before) / n
   const runsBefore = await bytesOf('runs')
   for (let i = 0; i < runs; i++) {
-    await store.createRun({ name: `checkpoint-${i}`, metadata: { model: 'resnet50', epoch: i }, options: { gamma: 2, alpha: 0.25 }, classes: 400, state: new Uint8Array(16) }, 1_000_000)
+    await store.createRun({ name: `checkpoint-${i}`, metadata: { model: 'resnet50', epoch: i }, options: { gamma: 2, alpha: 0.25, hardest: Number(values.hardest) }, classes: Number(values.classes), state: realState() }, 1_000_000)
   }
+  const state = realState()
   const perRun = (await bytesOf('runs') - runsBefore) / runs
-  return `${perBatch.toFixed(0)} bytes per batch record (${n} batches), ${perRun.toFixed(0)} bytes per run besides its state (${runs} runs)`
+  return `${perBatch.toFixed(0)} bytes per batch record (${n} batches), ${perRun.toFixed(0)} bytes per run ` +
+    `(${runs} runs, C=${values.classes}, hardest ${values.hardest}: ${state.byteLength}-byte state)`
 }
 
 for (const backend of values.backends.split(',')) {

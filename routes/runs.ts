@@ -4,18 +4,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { invalid } from '../src/errors.js'
+import { checkBatchId } from '../src/dataplane/runs/index.js'
 import { decodeInput } from '../src/wire/json/request.js'
 import { encodeComparison } from '../src/wire/json/reply.js'
 import { batchRequest, checkMetadata, encodeRun, encodeRunComparison, encodeSummary, probeRequest, RUN_LOSSES, runOptions } from '../src/wire/json/runs.js'
 import { errorResponses } from '../schemas/common.js'
 import { BatchBody, BatchParams, BatchReply, CompareParams, ListQuery, RunComparison, RunCreateBody, RunList, RunParams, RunReply, RunSummary } from '../schemas/runs.js'
-
-const BATCH_ID = /^[\w.:-]{1,128}$/
-
-function checkBatchId (batchId: string): void {
-  if (!BATCH_ID.test(batchId)) invalid(`batchId = ${JSON.stringify(batchId.length > 40 ? batchId.slice(0, 40) + '…' : batchId)} must be 1 to 128 of A-Z a-z 0-9 . _ : -`)
-}
 
 const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/runs', {
@@ -57,12 +51,13 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { id, batchId } = request.params
-    checkBatchId(batchId)
+    checkBatchId(batchId, 'batchId')
     const run = await app.runs.get(id)
     const input = decodeInput(request.body)
     request.batchShape = input.shape
     const options = run.options as ReturnType<typeof runOptions>
     const { result, progress, replayed } = await app.runs.putBatch(run, batchId, batchRequest(request.body, input, run.classes, options), options.hardest ?? 0)
+    request.runBatch = replayed ? 'replayed' : 'accepted'
     const { perClass, ...batch } = encodeComparison(result)
     return { ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: { id: run.id, ...progress }, replayed }
   })

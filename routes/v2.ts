@@ -22,7 +22,9 @@ import { readBody } from '../src/wire/v2/body.js'
 import { decodeInfer } from '../src/wire/v2/decode.js'
 import { encodeOutputs } from '../src/wire/v2/encode.js'
 import { isModel, MODELS, modelMetadata, VERSION, type ModelName } from '../src/wire/v2/models.js'
+import { isRunInfer } from '../src/wire/v2/runs.js'
 import { pkg } from '../src/meta.js'
+import { inferIntoRun } from './v2-runs.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -111,7 +113,9 @@ const v2Routes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }, async (request, reply) => {
       const model = resolveModel(request.params)
-      const decoded = decodeInfer(model, request.body, request.v2Frame ?? { jsonLength: 0, binary: NO_BYTES })
+      const frame = request.v2Frame ?? { jsonLength: 0, binary: NO_BYTES }
+      if (isRunInfer(request.body)) return await inferIntoRun(app, model, request.body, frame, request, reply as FastifyReply)
+      const decoded = decodeInfer(model, request.body, frame)
       request.batchShape = decoded.request.input.shape
       const scored = await app.dataplane.score(decoded.request)
       const { outputs, binary } = encodeOutputs(scored, decoded)

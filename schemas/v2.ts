@@ -111,7 +111,14 @@ export const InferResponse = Type.Object({
   model_name: Type.String(),
   model_version: Type.String(),
   id: Type.Optional(Type.String()),
-  parameters: Type.Object({ reduction: Type.String() }),
+  parameters: Type.Object({
+    reduction: Type.String(),
+    run_id: Type.Optional(Type.String({ description: 'a run\'s batch: the run it was added to' })),
+    batch_id: Type.Optional(Type.String()),
+    run_batches: Type.Optional(Type.Integer({ description: 'the run\'s batches with this one (when it was first added, for a replay)' })),
+    run_rows: Type.Optional(Type.Integer({ description: 'the run\'s rows with this batch\'s' })),
+    replayed: Type.Optional(Type.Boolean({ description: 'this batch id was added before with this batch: answered again, counted once' }))
+  }),
   outputs: Type.Array(ResponseOutput)
 }, {
   examples: [{

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { Runs } from '../dataplane/runs/index.js'
 import { openStore } from '../store/index.js'
+import { runsMetrics, storeHistogram, timedStore } from './runs-metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,10 +18,11 @@ declare module 'fastify' {
 const PURGE_EVERY_MS = 3_600_000
 
 export default fp<{ config: Config }>(async (app, { config }) => {
-  const store = await openStore(config)
+  const store = timedStore(await openStore(config), storeHistogram(app))
   await store.migrate()
   const runs = new Runs(store, app.dataplane, { maxOpen: config.MAX_RUNS })
   app.decorate('runs', runs)
+  runsMetrics(app, runs)
   const purge = (): void => {
     runs.purge(config.RUN_RETENTION_DAYS).then((purged) => {
       if (purged > 0) app.log.info({ purged }, 'closed runs past RUN_RETENTION_DAYS deleted')
@@ -33,4 +35,4 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     clearInterval(timer)
     await store.close()
   })
-}, { name: 'runs', dependencies: ['engine'] })
+}, { name: 'runs', dependencies: ['engine', 'metrics'] })

@@ -4,8 +4,9 @@
  * SQL per dialect rather than a query builder, because the locking is what differs: a batch locks
  * its run's row with `SELECT … FOR UPDATE` (concurrent batches of one run queue on that row, in any
  * replica), with the batch record's primary key as the last word on a batch id; creating a run and
- * migrating take transaction-scoped advisory locks, because there is no row to lock yet. Round
- * trips are what a batch costs here, so a put makes four: BEGIN, lock and look up, write, COMMIT.
+ * migrating take transaction-scoped advisory locks, because there is no row to lock yet. Batches
+ * of one run are committed in groups, two round trips each (src/store/pg-put.ts). Every value
+ * travels as a bind parameter, never inside the SQL text.
  *
  * The pool drops a client on any error inside a transaction (the server rolls back what the lost
  * session had begun), so a server that went away and came back leaves no broken connection behind.
@@ -13,9 +14,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { buffer, bytes, conflictMessage, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
+import { buffer, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
 import { unavailable } from './pg-errors.js'
-import type { NewRun, PutOutcome, RunPage, RunRecord, RunStore, RunSummary, StoreOptions } from './types.js'
+import { GroupCommit, record, summary, type Row } from './pg-put.js'
+import type { NewRun, PutOutcome, RunPage, RunStore, StoreOptions } from './types.js'
 
 const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [{
   version: 1,
@@ -53,93 +55,13 @@ const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> 
 
 const SUMMARY = 'seq, id, name, metadata, options, classes, status, created, closed, batches, rows, version'
 
-interface Row {
-  seq: string,
-  id: string,
-  name: string | null,
-  metadata: Record<string, unknown>,
-  options: unknown,
-  classes: number,
-  status: 'open' | 'closed',
-  created: Date,
-  closed: Date | null,
-  batches: number,
-  rows: string,
-  state: Buffer,
-  version: number
-}
-
-function summary (row: Omit<Row, 'state'>): RunSummary {
-  return {
-    id: row.id,
-    name: row.name,
-    metadata: row.metadata,
-    options: row.options,
-    classes: row.classes,
-    status: row.status,
-    created: row.created.toISOString(),
-    closed: row.closed === null ? null : row.closed.toISOString(),
-    batches: row.batches,
-    rows: Number(row.rows),
-    version: row.version
-  }
-}
-
-function record (row: Row): RunRecord {
-  return { ...summary(row), state: bytes(row.state) }
-}
-
 const noop = () => {}
-
-interface Seen { seen_digest: string | null, seen_batches: number | null, seen_rows: string | null }
-
-/**
- * Two round trips, with the run locked for one of them plus the merge: node-postgres sends one
- * statement per round trip when it has parameters, while the simple protocol carries several, so
- * BEGIN travels with the lock and COMMIT with the write, their values written as literals (the run
- * id is a checked UUID, strings go through escapeLiteral, the state as hex).
- *
- * The lookup of the batch id reads the snapshot taken before the lock wait, so a concurrent retry of
- * the same batch id can be missed; the batch record's primary key then refuses the second insert
- * (23505) and putBatch starts over, seeing it.
- */
-async function put (client: pg.PoolClient, at: Date, runId: string, batchId: string, digest: string, rows: number,
-  merge: (state: Uint8Array) => Uint8Array): Promise<PutOutcome> {
-  const id = client.escapeLiteral(batchId)
-  const locked = await client.query(`BEGIN; SELECT r.*, b.digest AS seen_digest, b.batches_after AS seen_batches, b.rows_after AS seen_rows
-    FROM runs r LEFT JOIN batches b ON b.run = r.seq AND b.batch_id = ${id} WHERE r.id = '${runId}' FOR UPDATE OF r`) as unknown as Array<pg.QueryResult<Row & Seen>>
-  const run = locked[1]?.rows[0]
-  const outcome = decide(run, batchId, digest)
-  if (outcome !== undefined || run === undefined) {
-    await client.query('COMMIT')
-    return outcome ?? { kind: 'missing' }
-  }
-  const state = merge(bytes(run.state))
-  const progress = { batches: run.batches + 1, rows: Number(run.rows) + rows }
-  const seq = BigInt(run.seq)
-  await client.query(`WITH updated AS (
-      UPDATE runs SET state = decode('${buffer(state).toString('hex')}', 'hex'), batches = ${progress.batches}, rows = ${progress.rows},
-        version = version + 1 WHERE seq = ${seq} RETURNING seq)
-    INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
-      SELECT seq, ${id}, ${client.escapeLiteral(digest)}, ${rows}, ${progress.batches}, ${progress.rows}, '${at.toISOString()}' FROM updated;
-    COMMIT`)
-  return { kind: 'added', run: { ...summary(run), ...progress, state, version: run.version + 1 }, progress }
-}
-
-/** The answer for a run and batch id that needs no write, or undefined when the batch is to be added. */
-function decide (run: (Row & Seen) | undefined, batchId: string, digest: string): PutOutcome | undefined {
-  if (run === undefined) return { kind: 'missing' }
-  if (run.seen_digest !== null) {
-    if (run.seen_digest !== digest) return { kind: 'conflict', message: conflictMessage(batchId) }
-    return { kind: 'replayed', run: record(run), progress: { batches: run.seen_batches ?? 0, rows: Number(run.seen_rows) } }
-  }
-  if (run.status !== 'open') return { kind: 'closed' }
-  return undefined
-}
 
 export function openPostgres (url: string, options: StoreOptions = {}): RunStore {
   const pool = new pg.Pool({
     connectionString: url,
+    // pg 8.23's pipeline mode; @types/pg does not know it yet.
+    ...{ pipeline: true },
     max: 10,
     connectionTimeoutMillis: 2000,
     idleTimeoutMillis: 30_000,
@@ -194,6 +116,8 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     })
   }
 
+  const groups = new GroupCommit(withClient, now)
+
   async function lock (client: pg.PoolClient, name: string): Promise<void> {
     await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || $1))", [name])
   }
@@ -242,17 +166,9 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
       return current === undefined ? undefined : record(current)
     },
     deleteRun: async (id: string) => isRunId(id) && (await guarded(() => pool.query('DELETE FROM runs WHERE id = $1', [id]))).rowCount === 1,
-    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> => {
-      if (!isRunId(runId)) return { kind: 'missing' }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await withClient((client) => put(client, new Date(now()), runId, batchId, digest, rows, merge))
-        } catch (err) {
-          // The same batch id committed by a concurrent retry after this statement's snapshot: try again, to replay it.
-          if ((err as { code?: unknown }).code !== '23505' || attempt === 3) throw err
-        }
-      }
-    },
+    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> =>
+      isRunId(runId) ? await groups.put(runId, { batchId, digest, rows, merge }) : { kind: 'missing' },
+    openRuns: async () => (await query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE status = 'open'"))[0]?.n ?? 0,
     purgeClosed: async (olderThanDays: number) => (await guarded(() =>
       pool.query("DELETE FROM runs WHERE status = 'closed' AND closed < $1", [new Date(now() - olderThanDays * DAY_MS)]))).rowCount ?? 0,
     ping: async () => { await query('SELECT 1') },

@@ -205,6 +205,7 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
     deleteRun: guard((id: string) => st().deleteRun.run(id).changes > 0),
     putBatch: guard((runId: string, batchId: string, digest: string, rows: number, merge: (state: Uint8Array) => Uint8Array) =>
       isRunId(runId) ? putBatch.immediate(runId, batchId, digest, rows, merge) : { kind: 'missing' } as const),
+    openRuns: guard(() => st().countOpen.get() as number),
     purgeClosed: guard((olderThanDays: number) => st().purge.run(now() - olderThanDays * DAY_MS).changes),
     ping: guard(() => { db.prepare('SELECT 1').get() }),
     close: async () => { db.close() }

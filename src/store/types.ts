@@ -71,6 +71,8 @@ export interface RunStore {
    */
   putBatch (runId: string, batchId: string, digest: string, rows: number,
     merge: (state: Uint8Array) => Uint8Array): Promise<PutOutcome>
+  /** How many runs are open now, in the whole store (every process and replica). */
+  openRuns (): Promise<number>
   /** Deletes the runs closed more than `olderThanDays` days ago; returns how many. */
   purgeClosed (olderThanDays: number): Promise<number>
   /** Throws UnavailableError when the database cannot be reached. */

@@ -41,3 +41,18 @@ test('the loadtest profile runs the bench against the service by its compose nam
   assert.deepEqual(loadtest.command, ['npm', 'run', 'bench', '--', '--target', 'http://loss:8080'])
   assert.match(readFileSync(new URL('../../bench/run.ts', import.meta.url), 'utf8'), /--target URL/)
 })
+
+test('runs live in the postgres service, which the service waits for', () => {
+  const postgres = compose.services.postgres as Record<string, any>
+  const url = new URL(env.DATABASE_URL?.replace(/\$\{POSTGRES_PASSWORD:-(\w+)\}/, '$1') ?? '')
+  assert.equal(url.protocol, 'postgres:')
+  assert.equal(url.hostname, 'postgres')
+  assert.equal(url.pathname, `/${postgres.environment.POSTGRES_DB as string}`)
+  assert.equal(url.username, postgres.environment.POSTGRES_USER)
+  assert.match(postgres.environment.POSTGRES_PASSWORD as string, /^\$\{POSTGRES_PASSWORD:-loss\}$/)
+  assert.equal(loss.depends_on.postgres.condition, 'service_healthy')
+  assert.match(postgres.healthcheck.test.join(' '), /pg_isready/)
+  assert.equal(postgres.ports, undefined, 'the database is not published')
+  assert.ok(compose.volumes.pgdata !== undefined, 'the database outlives its container')
+  assert.doesNotThrow(() => loadConfig({ DATABASE_URL: url.toString() }))
+})

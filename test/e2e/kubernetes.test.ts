@@ -87,3 +87,9 @@ test('the pod runs as non-root with a read-only root filesystem', () => {
   assert.equal(container.securityContext.readOnlyRootFilesystem, true)
   assert.equal(container.securityContext.allowPrivilegeEscalation, false)
 })
+
+test('every replica keeps runs in the one database its secret names', () => {
+  const database = (container.env as Doc[]).find((e) => e.name === 'DATABASE_URL')
+  assert.deepEqual(database?.valueFrom?.secretKeyRef, { name: 'loss-service', key: 'database-url' })
+  assert.notEqual(database?.valueFrom?.secretKeyRef?.optional, true, 'without it each pod would keep runs of its own')
+})

@@ -32,6 +32,7 @@ test('every metric follows the Prometheus naming conventions and has help and ty
     'loss_service_compute_requests_in_flight', 'loss_service_engine_kernel_calls_total', 'loss_service_engine_plans_total',
     'loss_service_http_request_duration_seconds', 'loss_service_http_requests_aborted_total', 'loss_service_http_requests_in_flight',
     'loss_service_http_requests_total', 'loss_service_info', 'loss_service_overload_rejections_total',
+    'loss_service_run_batches_total', 'loss_service_run_store_duration_seconds', 'loss_service_runs_open',
     'loss_service_tfjs_memory_bytes', 'loss_service_tfjs_tensors', 'loss_service_worker_processes'
   ])
   for (const { name, type } of ours) {

@@ -18,7 +18,7 @@ test('readiness is 503 until the backend is initialised, loss routes too', async
   assert.equal(early.headers['retry-after'], '1')
   assert.equal((await app.inject('/info')).json().backend, null)
   await engine.init()
-  assert.deepEqual((await app.inject('/health/ready')).json(), { status: 'ready' })
+  assert.deepEqual((await app.inject('/health/ready')).json(), { status: 'ready', store: { status: 'ok', dialect: 'sqlite' } })
   app.draining = true
   assert.deepEqual((await app.inject('/health/ready')).json(), { status: 'draining' })
   await app.close()

@@ -5,7 +5,7 @@
  * run's options; this layer scores it, fingerprints it and merges it.
  */
 import { createHash } from 'node:crypto'
-import { ConflictError, NotFoundError } from '../../errors.js'
+import { ConflictError, invalid, NotFoundError } from '../../errors.js'
 import type { LossInput } from '../../losses/index.js'
 import type { NewRun, Progress, RunPage, RunRecord, RunStore } from '../../store/index.js'
 import type { Dataplane } from '../index.js'
@@ -43,6 +43,13 @@ export interface RunView {
   readonly state: RunState
 }
 
+const BATCH_ID = /^[\w.:-]{1,128}$/
+
+/** A caller's batch id, named `field` as the caller's transport spells it (`batchId`, `parameters.batch_id`). */
+export function checkBatchId (batchId: string, field: string): void {
+  if (!BATCH_ID.test(batchId)) invalid(`${field} = ${JSON.stringify(batchId.length > 40 ? batchId.slice(0, 40) + '…' : batchId)} must be 1 to 128 of A-Z a-z 0-9 . _ : -`)
+}
+
 /** sha256 of the batch as scored: shape, logits and labels, so equal batches match across transports. */
 export function batchDigest (input: LossInput): string {
   const hash = createHash('sha256')
@@ -52,6 +59,11 @@ export function batchDigest (input: LossInput): string {
   hash.update(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
   return hash.digest('hex')
 }
+
+/** A run that is closed refuses batches: a conflict, told apart so that metrics can count it. */
+export class RunClosedError extends ConflictError {}
+
+export type StoreHealth = { readonly status: 'ok', readonly dialect: string } | { readonly status: 'unavailable', readonly dialect: string, readonly reason: string }
 
 export class Runs {
   constructor (private readonly store: RunStore, private readonly dataplane: Dataplane, private readonly limits: RunLimits) {}
@@ -111,7 +123,7 @@ export class Runs {
       case 'conflict':
         throw new ConflictError(outcome.message)
       case 'closed':
-        throw new ConflictError(`run ${run.id} is closed: it takes no more batches`)
+        throw new RunClosedError(`run ${run.id} is closed: it takes no more batches`)
       case 'missing':
         throw new NotFoundError(`run ${JSON.stringify(run.id)} not found`)
     }
@@ -123,5 +135,26 @@ export class Runs {
 
   async ping (): Promise<void> {
     await this.store.ping()
+  }
+
+  async openRuns (): Promise<number> {
+    return await this.store.openRuns()
+  }
+
+  /** Whether the store answers within `timeoutMs`; a readiness probe must not hang on a lost database. */
+  async health (timeoutMs: number): Promise<StoreHealth> {
+    const { dialect } = this.store
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      await Promise.race([this.store.ping(), late])
+      return { status: 'ok', dialect }
+    } catch (err) {
+      return { status: 'unavailable', dialect, reason: err instanceof Error ? err.message : String(err) }
+    } finally {
+      clearTimeout(timer)
+    }
   }
 }

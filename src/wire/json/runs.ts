@@ -15,8 +15,11 @@ export const RUN_LOSSES = ['ce', 'focal'] as const
 
 const METADATA_LIMIT = 4096
 
+/** The scoring options a run stores. */
+export type RunOptions = Omit<CompareBody, 'logits' | 'labels'>
+
 /** What a run stores of its creation body: the scoring options, without what is the run's own. */
-export function runOptions (body: RunCreateBody): Omit<CompareBody, 'logits' | 'labels'> {
+export function runOptions (body: RunCreateBody): RunOptions {
   const { classes: _classes, name: _name, metadata: _metadata, ...options } = body
   return options
 }
@@ -29,7 +32,7 @@ export function checkMetadata (metadata: Record<string, unknown> | undefined): R
 }
 
 /** A one-row batch of `classes` zeros under the options, so that every option check runs at creation. */
-export function probeRequest (options: Omit<CompareBody, 'logits' | 'labels'>, classes: number): ScoreRequest {
+export function probeRequest (options: RunOptions, classes: number): ScoreRequest {
   const input: LossInput = { logits: new Float32Array(classes), shape: [1, classes], labels: { kind: 'index', data: Int32Array.of(0), shape: [1] } }
   return requestFor('compare', { ...options, logits: [], labels: [] }, input)
 }
@@ -41,14 +44,22 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * equal the run's. Per-class totals are always computed (the run keeps them); the hardest rows
  * when the run keeps them, at most as many as the batch has.
  */
-export function batchRequest (body: BatchBody, input: LossInput, classes: number, stored: Omit<CompareBody, 'logits' | 'labels'>): ScoreRequest {
-  const given = input.shape.length === 1 ? 1 : input.shape[1] as number
-  if (given !== classes) invalid(`logits has ${given} classes; the run has ${classes}`)
+export function batchRequest (body: BatchBody, input: LossInput, classes: number, stored: RunOptions): ScoreRequest {
   for (const [key, value] of Object.entries(body)) {
     if (key === 'logits' || key === 'labels') continue
     const run: unknown = (stored as Record<string, unknown>)[key]
     if (!same(value, run)) invalid(`${key} = ${JSON.stringify(value)} does not match the run's ${key} = ${JSON.stringify(run ?? null)}`)
   }
+  return runRequest(input, classes, stored)
+}
+
+/**
+ * A decoded batch under its run's options, whichever transport brought it: a run's options are
+ * the JSON API's fields, so this codec reads them for V2 batches too.
+ */
+export function runRequest (input: LossInput, classes: number, stored: RunOptions): ScoreRequest {
+  const given = input.shape.length === 1 ? 1 : input.shape[1] as number
+  if (given !== classes) invalid(`logits has ${given} classes; the run has ${classes}`)
   const frames = input.shape.length === 3 ? input.shape[2] as number : 1
   const rows = (input.shape[0] as number) * frames
   const hardest = stored.hardest === undefined ? undefined : Math.min(stored.hardest, rows)

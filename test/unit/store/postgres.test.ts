@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import pg from 'pg'
 import { openStore } from '../../../src/store/index.js'
 import { postgres } from './backends.js'
-import { add, initial, read } from './counter.js'
+import { add, digestOf, initial, read, rowsOf } from './counter.js'
 import { storeSuite } from './suite.js'
 
 // CI must not go green with the PostgreSQL half of the suite silently skipped.
@@ -39,6 +39,42 @@ test('a retry that waited on the lock while the first attempt committed is repla
     assert.deepEqual([after?.batches, read(after?.state ?? new Uint8Array(16))], [1, { rows: 5, batches: 1 }])
   } finally {
     await other.end()
+    await store.close()
+    await place.drop()
+  }
+})
+
+test('batches of one run put at once in one process: committed in groups, each answered as if alone', { skip: postgres.skip, timeout: 60_000 }, async () => {
+  const place = await postgres.fresh()
+  const store = await openStore(place.config)
+  try {
+    await store.migrate()
+    const run = await store.createRun({ metadata: {}, options: {}, classes: 2, state: initial() }, 10)
+    const ids = Array.from({ length: 60 }, (_, i) => `b${i}`)
+    const throwing = (): Uint8Array => { throw new Error('merge failed') }
+    const puts = [
+      ...ids.map((id) => store.putBatch(run.id, id, digestOf(id), rowsOf(id), add(rowsOf(id)))),
+      // Within the same groups: a retry of a batch id, another body under one, a merge that throws.
+      store.putBatch(run.id, 'b3', digestOf('b3'), rowsOf('b3'), add(rowsOf('b3'))),
+      store.putBatch(run.id, 'b4', 'another digest', 1, add(1)),
+      store.putBatch(run.id, 'bad', digestOf('bad'), 1, throwing)
+    ].map(async (p) => await p.then((outcome) => outcome, (err: Error) => err))
+    const outcomes = await Promise.all(puts)
+    const added = outcomes.slice(0, 60)
+    assert.ok(added.every((o) => !(o instanceof Error) && o.kind === 'added'))
+    const progress = added.map((o) => !(o instanceof Error) && 'progress' in o ? o.progress.batches : -1)
+    assert.deepEqual([...progress].sort((a, b) => a - b), Array.from({ length: 60 }, (_, i) => i + 1))
+    const [retry, other, bad] = outcomes.slice(60)
+    assert.ok(retry !== undefined && !(retry instanceof Error) && retry.kind === 'replayed')
+    assert.deepEqual(retry.progress, (added[3] as { progress: unknown }).progress)
+    assert.ok(other !== undefined && !(other instanceof Error) && other.kind === 'conflict')
+    assert.ok(bad instanceof Error && bad.message === 'merge failed')
+    const total = ids.reduce((s, id) => s + rowsOf(id), 0)
+    const after = await store.getRun(run.id)
+    assert.deepEqual({ batches: after?.batches, rows: after?.rows }, { batches: 60, rows: total })
+    assert.deepEqual(read(after?.state ?? new Uint8Array(16)), { rows: total, batches: 60 })
+    assert.equal(await postgres.batchRecords(place.config, run.id), 60)
+  } finally {
     await store.close()
     await place.drop()
   }

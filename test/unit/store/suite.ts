@@ -150,7 +150,9 @@ export function storeSuite (backend: Backend): void {
       await assert.rejects(store.createRun(newRun(), 2),
         new ConflictError('2 runs are open, as many as MAX_RUNS allows: close or delete one first'))
       await store.closeRun(first.id)
+      assert.equal(await store.openRuns(), 1)
       assert.equal((await store.createRun(newRun(), 2)).status, 'open')
+      assert.equal(await store.openRuns(), 2)
     }))
 
     test('concurrent creates never exceed MAX_RUNS', () => withStore(async (store) => {
