@@ -78,7 +78,7 @@ const V2: ReadonlyArray<readonly [string, string, string, string]> = [
   ['logit_adjusted', '', counts('1, -2, 3'), 'class_counts[1] = -2 must be >= 0'],
   ['seesaw', '"q": -1', counts('1, 2, 3'), 'parameters.q = -1 must be >= 0'],
   ['seesaw', '"class_balance_beta": 0.9', counts('1, 2, 3'),
-    'parameters.class_balance_beta is not a parameter of model seesaw; it takes reduction, ignore_index, p, q, eps, breakdown, hardest (and binary_data_output)'],
+    'parameters.class_balance_beta is not a parameter of model seesaw; it takes reduction, ignore_index, p, q, eps, breakdown, hardest, metrics, topk, calibration_bins, confusion, shots_many, shots_few (and binary_data_output)'],
   ['asymmetric', '"clip": 1', '', 'parameters.clip = 1 is outside [0, 1)'],
   ['asymmetric', '"gamma_neg": -1', '', 'parameters.gamma_neg = -1 must be >= 0'],
   ['compare', losses(`[${LIST}, {"loss": "poly", "gamma": 2}]`), '', 'parameters.losses[2].gamma is not an option of poly with base "ce"; it is one of base "focal"'],

@@ -158,7 +158,7 @@ describe('V2 analysis: models, outputs and bad requests', () => {
         'metrics_mean_class_accuracy, metrics_precision, metrics_recall, metrics_f1, metrics_micro_f1, metrics_map, metrics_ap, metrics_auroc, metrics_ece, metrics_mce, ' +
         'metrics_rmsce, metrics_reliability, metrics_brier, metrics_confusion, metrics_shots, metrics_per_class_recall, metrics_per_class_precision, metrics_per_class_f1, metrics_per_class_ap'],
       [jsonRequest(COMPARE, [logits, labels], { parameters: { classBalance: 1 } }),
-        'parameters.classBalance is not a parameter of model compare; it takes activation, reduction, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta, metrics, topk, calibration_bins, confusion, shots_many, shots_few (and binary_data_output)'],
+        'parameters.classBalance is not a parameter of model compare; it takes activation, reduction, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta, metrics, topk, calibration_bins, confusion, shots_many, shots_few, losses (and binary_data_output)'],
       [jsonRequest(COMPARE, [logits, labels, vector('pos_weight')]), 'pos_weight applies to activation "sigmoid" only'],
       [jsonRequest(COMPARE, [logits, labels], { parameters: { gamma: -1 } }), 'gamma = -1 must be >= 0']
     ]
