@@ -171,7 +171,7 @@ describe('V2 analysis: models, outputs and bad requests', () => {
         'per_class_count, ce_per_class_sum, ce_per_class_mean, focal_per_class_sum, focal_per_class_mean, ce_hardest_index, ce_hardest_label, ce_hardest_loss, ' +
         'focal_hardest_index, focal_hardest_label, focal_hardest_loss, class_weights'],
       [jsonRequest(COMPARE, [logits, labels], { parameters: { classBalance: 1 } }),
-        'parameters.classBalance is not a parameter of model compare; it takes activation, reduction, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta (and binary_data_output)'],
+        'parameters.classBalance is not a parameter of model compare; it takes activation, reduction, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta, losses (and binary_data_output)'],
       [jsonRequest(COMPARE, [logits, labels, vector('pos_weight')]), 'pos_weight applies to activation "sigmoid" only'],
       [jsonRequest(COMPARE, [logits, labels], { parameters: { gamma: -1 } }), 'gamma = -1 must be >= 0']
     ]
