@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { TSchema } from '@sinclair/typebox'
-import type { LossKind } from '../src/losses/index.js'
-import { lossRequest } from '../src/wire/json/losses.js'
+import { lossRequest, type RouteLoss } from '../src/wire/json/losses.js'
 import { encodeResult } from '../src/wire/json/reply.js'
 import { errorResponses } from '../schemas/common.js'
 import { LossReply } from '../schemas/loss.js'
 import { AsymmetricBody, LdamBody, LogitAdjustedBody, PolyBody, SeesawBody, type LossBody } from '../schemas/losses.js'
 
-interface Route { readonly path: string, readonly kind: LossKind, readonly body: TSchema, readonly summary: string, readonly description: string }
+interface Route { readonly path: string, readonly kind: RouteLoss, readonly body: TSchema, readonly summary: string, readonly description: string }
 
 const ROUTES: readonly Route[] = [
   {

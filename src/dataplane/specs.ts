@@ -139,7 +139,7 @@ export function lossSpec (kind: LossKind, fields: Fields, shared: Shared, name: 
           base,
           epsilon: numberOf(fields, 'epsilon', POLY_DEFAULTS.epsilon, name),
           gamma,
-          alpha: focal?.alpha ?? alphaOf(fields, name),
+          alpha: focal === undefined ? alphaOf(fields, name) : focal.alpha,
           weight: base === 'ce' ? weight() : focal?.weight,
           posWeight: vectorOf(fields, 'posWeight', name)
         }

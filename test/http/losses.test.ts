@@ -78,6 +78,17 @@ for (const backend of BACKENDS) {
       assert.deepEqual(Object.keys(plain.json()), ['ce', 'focal', 'perClass', 'classWeights'])
     })
 
+    test('classBalance applies to Poly-1 as to its base; with epsilon 0 Poly-1 is its base', async () => {
+      const targets = logits.map((row, i) => row.map((_, c) => (i + c) % 4 === 0 ? 1 : 0))
+      const classBalance = { counts: classCounts, beta: 0.999 }
+      for (const [activation, y, base] of [['softmax', labels, 'ce'], ['softmax', labels, 'focal'], ['sigmoid', targets, 'ce'], ['sigmoid', targets, 'focal']] as const) {
+        const want = await post(app, `/loss/${base}`, { logits, labels: y, activation, classBalance, reduction: 'none' })
+        const got = await post(app, '/loss/poly', { logits, labels: y, activation, classBalance, reduction: 'none', base, epsilon: 0 })
+        assert.equal(got.status, 200, JSON.stringify(got.json))
+        assert.deepEqual(got.json, want.json, `${activation} ${base}`)
+      }
+    })
+
     test('a sigmoid compare: poly, asymmetric, ce and focal on the same targets', async () => {
       const targets = logits.map((row, i) => row.map((_, c) => (i + c) % 4 === 0 ? 1 : 0))
       const losses = [{ loss: 'ce' }, { loss: 'focal' }, { loss: 'poly', base: 'focal', gamma: 1, epsilon: -0.5 }, { loss: 'asymmetric', gammaNeg: 2 }]

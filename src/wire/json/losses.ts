@@ -54,8 +54,11 @@ function request (body: SharedBody, build: (shared: Shared) => ScoreRequest['los
   }
 }
 
+/** The losses with a route of their own besides /loss/ce and /loss/focal. */
+export type RouteLoss = Extract<LossKind, 'poly' | 'logit_adjusted' | 'ldam' | 'asymmetric' | 'seesaw'>
+
 /** The body of /loss/<kind> as the dataplane's request: one loss, named by its kind. */
-export function lossRequest (kind: LossKind, body: LossBody): ScoreRequest {
+export function lossRequest (kind: RouteLoss, body: LossBody): ScoreRequest {
   return request(body, (shared) => {
     checkForeign(kind, body as Fields, asGiven, SHARED_FIELDS)
     return [{ label: kind, ...lossSpec(kind, body as Fields, shared, asGiven) }]
