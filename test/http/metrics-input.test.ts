@@ -144,3 +144,24 @@ test('OpenAPI shows the metrics fields of the loss routes', async () => {
     await app.close()
   }
 })
+
+test('requests the batcher merges into one kernel call answer the metrics each answers alone', async () => {
+  const app = await build(undefined, { BATCH_WAIT_US: '20000' })
+  try {
+    const bodies = [
+      { ...good, topk: [1, 2], breakdown: true },
+      { logits: [[0, 1, 2], [2, 1, 0]], labels: [2, 1], metrics: true, confusion: 'dense' },
+      { logits: [[5, 0, 0], [0, 5, 0], [0, 0, 5], [1, 2, 3]], labels: [0, 1, 2, 0], metrics: true, calibrationBins: 3 }
+    ]
+    const alone = []
+    for (const payload of bodies) alone.push((await app.inject({ method: 'POST', url: '/loss/compare', payload })).json())
+    const before = { ...app.engine.batchStats }
+    const together = await Promise.all(bodies.map(async (payload) => (await app.inject({ method: 'POST', url: '/loss/compare', payload })).json()))
+    const { calls, plans } = app.engine.batchStats
+    assert.equal(plans - before.plans, 3)
+    assert.ok(calls - before.calls < 3, `the batcher merged nothing: ${calls - before.calls} calls`)
+    assert.deepEqual(together, alone)
+  } finally {
+    await app.close()
+  }
+})
