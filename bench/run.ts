@@ -369,12 +369,9 @@ async function main (): Promise<number> {
     `bench ${String(info.date)}  commit ${String(info.commit)}  node ${process.version}  fastify ${String(info.fastify)}  autocannon ${String(info.autocannon)}`,
     `machine: ${String(info.cpus)}; service: ${String(info.service)}, tfjs backend ${String(info.backend)}; ${warmup}s warmup + ${duration}s measured per cell in ${rounds} alternating rounds`,
     'floor: bench/floor.ts with the same worker count as the service; ratio = service rps / floor rps',
-    '',
-    formatRows(rows, workerCounts),
-    '',
-    formatCpu(rows, cores),
     ''
   ]
+  if (rows.length > 0) out.push(formatRows(rows, workerCounts), '', formatCpu(rows, cores), '')
   if (runRows.length > 0) out.push(formatRunRows(runRows), '')
   if (mem !== undefined) out.push(formatMemory(mem), '')
   const verdict = [...checkRows(rows), ...checkRunRows(runRows), ...(mem === undefined ? [] : checkMemory(mem))]

@@ -52,7 +52,7 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { id, batchId } = request.params
     checkBatchId(batchId, 'batchId')
-    const run = await app.runs.get(id)
+    const run = await app.runs.definition(id)
     const input = decodeInput(request.body)
     request.batchShape = input.shape
     const options = run.options as ReturnType<typeof runOptions>

@@ -19,7 +19,7 @@ export async function inferIntoRun (app: FastifyInstance, model: ModelName, body
   const { runId, batchId, input } = decodeRunInfer(model, body, frame)
   checkBatchId(batchId, 'parameters.batch_id')
   request.batchShape = input.shape
-  const run = await app.runs.get(runId)
+  const run = await app.runs.definition(runId)
   const options = run.options as RunOptions
   checkRunParameters(body, options)
   const outputs = runOutputs(body, options)

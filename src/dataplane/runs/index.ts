@@ -37,6 +37,12 @@ export interface BatchOutcome {
   readonly replayed: boolean
 }
 
+/** What never changes about a run once it is created: what a batch is scored with. */
+export type RunDefinition = Pick<RunRecord, 'id' | 'classes' | 'options'>
+
+/** Definitions kept per process; past this many the oldest go first. */
+const DEFINITIONS = 10_000
+
 /** A run as stored, with its statistics decoded. */
 export interface RunView {
   readonly record: RunRecord
@@ -66,7 +72,24 @@ export class RunClosedError extends ConflictError {}
 export type StoreHealth = { readonly status: 'ok', readonly dialect: string } | { readonly status: 'unavailable', readonly dialect: string, readonly reason: string }
 
 export class Runs {
+  /** Run id to definition: a batch then needs no read of its run before its transaction. */
+  private readonly definitions = new Map<string, RunDefinition>()
+
   constructor (private readonly store: RunStore, private readonly dataplane: Dataplane, private readonly limits: RunLimits) {}
+
+  /**
+   * The run's classes and options, cached: they never change, and a run deleted meanwhile (here or
+   * by another replica) is still refused, by putBatch's transaction, as not found.
+   */
+  async definition (id: string): Promise<RunDefinition> {
+    const known = this.definitions.get(id)
+    if (known !== undefined) return known
+    const { classes, options } = await this.get(id)
+    const definition = { id, classes, options }
+    if (this.definitions.size >= DEFINITIONS) this.definitions.delete(this.definitions.keys().next().value as string)
+    this.definitions.set(id, definition)
+    return definition
+  }
 
   async create (run: NewRunRequest): Promise<RunRecord> {
     const record: NewRun = {
@@ -101,6 +124,7 @@ export class Runs {
   }
 
   async delete (id: string): Promise<void> {
+    this.definitions.delete(id)
     if (!await this.store.deleteRun(id)) throw new NotFoundError(`run ${JSON.stringify(id)} not found`)
   }
 
@@ -110,7 +134,7 @@ export class Runs {
    * batch id with the same batch is scored again, answered with the progress it had when it was
    * counted, and not counted twice; with another batch it is a conflict.
    */
-  async putBatch (run: RunRecord, batchId: string, request: ScoreRequest, hardest: number): Promise<BatchOutcome> {
+  async putBatch (run: RunDefinition, batchId: string, request: ScoreRequest, hardest: number): Promise<BatchOutcome> {
     const result = await this.dataplane.score(request)
     const rows = request.input.shape[0] as number
     const delta = batchState(result, run.classes, batchId)
