@@ -10,6 +10,7 @@ import { checkForeign, defaultActivation, lossSpec, namedLosses, type Fields, ty
 import { asGiven, balancedWeights, DEFAULTS, type ClassBalance, type LossKind, type Namer } from '../../losses/index.js'
 import type { CompareLossesBody, LossBody } from '../../../schemas/losses.js'
 import { decodeInput } from './arrays.js'
+import { decodeMetrics, withMetrics } from './metrics.js'
 import { encodeLoss, type LossReplyJson } from './reply.js'
 
 /** Fields of a body that every loss of the request shares. */
@@ -60,7 +61,7 @@ export function compareRequest (body: CompareLossesBody & { losses: NonNullable<
   for (const key of OWN_OPTIONS) {
     if (body[key] !== undefined) invalid(`${key} is an option of one loss: with losses, give it in the entries it belongs to`)
   }
-  return request(body, (shared) => namedLosses(body.losses as Fields[], shared, 'losses', entryName), 'softmax')
+  return { ...request(body, (shared) => namedLosses(body.losses as Fields[], shared, 'losses', entryName), 'softmax'), metrics: decodeMetrics(body) }
 }
 
 export type NamedReply = Record<string, unknown>
@@ -86,5 +87,5 @@ export function encodeNamed (result: ScoreResult): NamedReply {
     })
   }
   if (result.classWeights !== undefined) reply.classWeights = Array.from(result.classWeights)
-  return reply
+  return withMetrics(reply as { perClass?: object[] }, result)
 }
