@@ -161,7 +161,6 @@ export function concentrationChart (chart, x, lines) {
  */
 export function reliabilityChart (chart, bins) {
   const x = bins.map((b) => (b.lower + b.upper) / 2)
-  const width = bins.length > 0 ? Math.min(...bins.map((b) => b.upper - b.lower)) * 0.9 : 0.05
   chart.draw({
     scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] }, rows: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
     axes: [
@@ -178,7 +177,7 @@ export function reliabilityChart (chart, bins) {
         width: 0,
         points: { show: false },
         value: (_u, v) => fmt(v),
-        paths: UPlot.paths.bars({ size: [width, Infinity, 1], disp: { size: { unit: 1, values: () => [width] } } })
+        paths: UPlot.paths.bars({ size: [0.9, Infinity, 2] })
       },
       { label: 'mean confidence', stroke: COLORS.focal, width: 0, paths: () => null, points: { show: true, size: 7, fill: COLORS.focal }, value: (_u, v) => fmt(v) },
       { label: 'perfect calibration', stroke: COLORS.samples, width: 1, dash: [4, 4], points: { show: false }, value: (_u, v) => fmt(v) },

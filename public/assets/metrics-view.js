@@ -54,7 +54,7 @@ export function metricsView (root, state, labelOf) {
     if (shots === undefined) return
     const losses = Object.keys(shots.many).filter((k) => !GROUP_FIELDS.has(k))
     const head = field('shot-table').querySelector('thead tr')
-    head.replaceChildren(...['shot group', 'classes', 'rows', 'accuracy', ...losses.map((k) => `${labelOf(k)} (mean)`)].map((t) => {
+    head.replaceChildren(...['shot group', 'classes', 'rows', 'accuracy', ...losses.map((k) => labelOf(k))].map((t) => {
       const th = cell('th', t)
       th.scope = 'col'
       return th
