@@ -64,13 +64,16 @@ export function curvesSection (root, state) {
     const a = alpha()
     const stale = state.curves.filter((c) => c.loss === null || c.alpha !== a || c.request?.gamma !== c.gamma)
     const poly = ['ce', 'focal'].filter((base) => polyBox[base].checked)
-      .map((base) => ({ base, epsilon: Number(epsilon.value), gamma: Number(polyGamma.value) }))
+      .map((base) => ({ base, epsilon: Number(epsilon.value), gamma: base === 'focal' ? Number(polyGamma.value) : undefined }))
+    const drawnBefore = (c) => state.polyCurves.find((o) => o.base === c.base && o.epsilon === c.epsilon && o.gamma === c.gamma)
     try {
       const answers = await Promise.all(stale.map(async (c) => {
         const request = focalRequest(logits, c.gamma, a)
         return { c, request, reply: await postJson('loss/focal', request) }
       }))
       const polyAnswers = await Promise.all(poly.map(async (c) => {
+        const known = drawnBefore(c)
+        if (known !== undefined) return known
         const request = polyRequest(logits, c.base, c.epsilon, c.gamma)
         return { ...c, request, loss: (await postJson('loss/poly', request)).loss }
       }))

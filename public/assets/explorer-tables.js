@@ -7,7 +7,7 @@ import { fmt, pct } from './charts.js'
 import { cell, fillTable, rowHead } from './dom.js'
 
 /** A difference of shares in percentage points, with its sign; under 0.05 points it reads 0.0. */
-export const signed = (shift) => Math.abs(shift) < 0.0005 ? '0.0' : `${shift > 0 ? '+' : '−'}${Math.abs(100 * shift).toFixed(1)}`
+const signed = (shift) => Math.abs(shift) < 0.0005 ? '0.0' : `${shift > 0 ? '+' : '−'}${Math.abs(100 * shift).toFixed(1)}`
 
 const indexText = (index) => Array.isArray(index) ? index.join(', ') : String(index)
 
