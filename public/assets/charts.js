@@ -10,7 +10,9 @@ export const COLORS = {
   samples: '#8c8c8c',
   ce: '#3b6fb6',
   focal: '#d9622b',
-  curves: ['#3b6fb6', '#c83737', '#d4a017', '#7b4fa6', '#2e8b57', '#17a2b8', '#8c564b', '#d63384']
+  curves: ['#3b6fb6', '#c83737', '#d4a017', '#7b4fa6', '#2e8b57', '#17a2b8', '#8c564b', '#d63384'],
+  losses: { ce: '#3b6fb6', focal: '#d9622b', poly: '#2e8b57', ldam: '#7b4fa6', logit_adjusted: '#17a2b8', seesaw: '#8c564b', asymmetric: '#d63384' },
+  poly: { ce: '#1b7a4a', focal: '#a0522d' }
 }
 
 const AXIS = { stroke: '#333', grid: { stroke: '#e6e6e6', width: 1 }, ticks: { stroke: '#ccc', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '13px system-ui, sans-serif' }
@@ -151,4 +153,36 @@ export function concentrationChart (chart, x, lines) {
     ],
     cursor: { drag: { x: false, y: false } }
   }, [x, ...lines.map((l) => l.values)])
+}
+
+/**
+ * A reliability diagram: each bin's accuracy against its mean confidence (bars at the bin's centre,
+ * null for an empty bin), the diagonal of perfect calibration, and the rows per bin on a second axis.
+ */
+export function reliabilityChart (chart, bins) {
+  const x = bins.map((b) => (b.lower + b.upper) / 2)
+  chart.draw({
+    scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] }, rows: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] } },
+    axes: [
+      { ...AXIS, label: 'confidence (bin)', values: (_u, splits) => splits.map((s) => s.toFixed(1)) },
+      { ...AXIS, label: 'accuracy', size: 50, values: (_u, splits) => splits.map((s) => s.toFixed(1)) },
+      { ...AXIS, scale: 'rows', side: 1, label: 'rows in the bin', size: 56, grid: { show: false } }
+    ],
+    series: [
+      { label: 'bin centre', value: (_u, v) => v === null ? '–' : v.toFixed(3) },
+      {
+        label: 'accuracy',
+        stroke: COLORS.ce,
+        fill: 'rgba(59, 111, 182, 0.55)',
+        width: 0,
+        points: { show: false },
+        value: (_u, v) => fmt(v),
+        paths: UPlot.paths.bars({ size: [0.9, Infinity, 2] })
+      },
+      { label: 'mean confidence', stroke: COLORS.focal, width: 0, paths: () => null, points: { show: true, size: 7, fill: COLORS.focal }, value: (_u, v) => fmt(v) },
+      { label: 'perfect calibration', stroke: COLORS.samples, width: 1, dash: [4, 4], points: { show: false }, value: (_u, v) => fmt(v) },
+      { label: 'rows', scale: 'rows', stroke: '#555', width: 1, points: { show: true, size: 4 }, value: (_u, v) => v === null ? '–' : String(v) }
+    ],
+    cursor: { drag: { x: false, y: false } }
+  }, [x, bins.map((b) => b.accuracy), bins.map((b) => b.confidence), x, bins.map((b) => b.count)])
 }

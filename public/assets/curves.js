@@ -3,7 +3,8 @@
  * Figure 1 of Lin et al. 2017 ("Focal Loss for Dense Object Detection", arXiv:1708.02002), computed
  * by this service: for each γ one POST /loss/focal with activation "sigmoid", reduction "none",
  * labels all 1 and logits x = log(p / (1 - p)) on a grid of p, so each element's loss is
- * -α (1 - p)^γ log p and γ = 0 with α off is cross-entropy.
+ * -α (1 - p)^γ log p and γ = 0 with α off is cross-entropy. Beside them, Poly-1 (Leng et al. 2022)
+ * of either base from POST /loss/poly on the same logits: CE + ε(1 - p), FL + ε(1 - p)^(γ+1), α off.
  */
 import { clearError, postJson, showError } from './api.js'
 import { COLORS, Chart, curveChart } from './charts.js'
@@ -21,6 +22,12 @@ export function focalRequest (logits, gamma, alpha) {
   return { logits, labels: logits.map(() => 1), activation: 'sigmoid', reduction: 'none', gamma, alpha }
 }
 
+export function polyRequest (logits, base, epsilon, gamma) {
+  return { logits, labels: logits.map(() => 1), activation: 'sigmoid', reduction: 'none', base, epsilon, ...(base === 'focal' ? { gamma, alpha: null } : {}) }
+}
+
+const polyLabel = (c) => `Poly-1 ${c.base === 'ce' ? 'CE' : `focal γ = ${c.gamma}`}, ε = ${c.epsilon}`
+
 export function curvesSection (root, state) {
   const { logits, p } = grid()
   const chart = new Chart(root.querySelector('#curve-chart'), 360)
@@ -34,6 +41,10 @@ export function curvesSection (root, state) {
   let generation = 0
 
   state.curves = []
+  state.polyCurves = []
+  const polyBox = { ce: root.querySelector('#curve-poly-ce'), focal: root.querySelector('#curve-poly-focal') }
+  const epsilon = root.querySelector('#curve-epsilon')
+  const polyGamma = root.querySelector('#curve-poly-gamma')
 
   const alpha = () => alphaOn.checked ? Number(alphaValue.value) : null
 
@@ -43,7 +54,7 @@ export function curvesSection (root, state) {
       label: `γ = ${c.gamma}${c.alpha === null ? '' : `, α = ${c.alpha}`}`,
       color: c.color,
       values: c.loss
-    })), { log: logScale.checked })
+    })).concat(state.polyCurves.map((c) => ({ label: polyLabel(c), color: COLORS.poly[c.base], values: c.loss }))), { log: logScale.checked })
   }
 
   /** Fetches every curve whose inputs changed; a newer round makes older answers moot. */
@@ -52,13 +63,23 @@ export function curvesSection (root, state) {
     root.dataset.status = 'loading'
     const a = alpha()
     const stale = state.curves.filter((c) => c.loss === null || c.alpha !== a || c.request?.gamma !== c.gamma)
+    const poly = ['ce', 'focal'].filter((base) => polyBox[base].checked)
+      .map((base) => ({ base, epsilon: Number(epsilon.value), gamma: base === 'focal' ? Number(polyGamma.value) : undefined }))
+    const drawnBefore = (c) => state.polyCurves.find((o) => o.base === c.base && o.epsilon === c.epsilon && o.gamma === c.gamma)
     try {
       const answers = await Promise.all(stale.map(async (c) => {
         const request = focalRequest(logits, c.gamma, a)
         return { c, request, reply: await postJson('loss/focal', request) }
       }))
+      const polyAnswers = await Promise.all(poly.map(async (c) => {
+        const known = drawnBefore(c)
+        if (known !== undefined) return known
+        const request = polyRequest(logits, c.base, c.epsilon, c.gamma)
+        return { ...c, request, loss: (await postJson('loss/poly', request)).loss }
+      }))
       if (round !== generation) return
       for (const { c, request, reply } of answers) Object.assign(c, { request, alpha: a, loss: reply.loss })
+      state.polyCurves = polyAnswers
       clearError(errorBox)
       render()
       root.dataset.status = 'ready'
@@ -110,6 +131,7 @@ export function curvesSection (root, state) {
     refresh()
   })
   alphaValue.addEventListener('change', () => { if (alphaValue.value !== '') refresh() })
+  for (const input of [polyBox.ce, polyBox.focal, epsilon, polyGamma]) input.addEventListener('change', () => { if (input.value !== '') refresh() })
   logScale.addEventListener('change', render)
   alphaValue.disabled = !alphaOn.checked
   return refresh()

@@ -1,13 +1,17 @@
-/* global document */
 /**
- * The batch explorer: one POST /loss/compare with breakdown and every row ranked (hardest = the row
- * count), so per-class totals, each row's loss under both losses and the concentration curve all
- * come from the same answer. The form's controls own activation, gamma, alpha, classBalance and
+ * The batch explorer: one POST /loss/compare with the picked `losses`, breakdown, every row ranked
+ * (hardest = the row count) and the metrics, so per-class totals, each row's loss under every loss,
+ * the concentration curves, the reliability diagram and the shot groups all come from one answer.
+ * The form's controls own activation, the losses and their options, classBalance, the metrics and
  * reduction; every other field of the pasted batch is sent as it is.
  */
 import { clearError, postJson, showError } from './api.js'
 import { COLORS, Chart, barChart, concentrationChart, fmt, pct } from './charts.js'
+import { cell, fillTable, rowHead } from './dom.js'
 import { EXAMPLES, longTailBatch } from './example.js'
+import { classTable, hardestTable } from './explorer-tables.js'
+import { LOSSES, lossPicker } from './loss-picker.js'
+import { metricsView } from './metrics-view.js'
 
 const sum = (values) => values.reduce((a, b) => a + b, 0)
 
@@ -45,26 +49,6 @@ function formatBatch ({ logits, labels }) {
   return `{\n  "labels": ${JSON.stringify(labels)},\n  "logits": [\n${logits.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n  ]\n}\n`
 }
 
-const cell = (tag, text, value) => {
-  const el = document.createElement(tag)
-  el.textContent = text
-  if (value !== undefined) el.dataset.value = String(value)
-  return el
-}
-
-function fillTable (tbody, rows) {
-  tbody.replaceChildren(...rows.map((cells) => {
-    const tr = document.createElement('tr')
-    tr.append(...cells)
-    return tr
-  }))
-}
-
-/** A difference of shares in percentage points, with its sign; under 0.05 points it reads 0.0. */
-const signed = (shift) => Math.abs(shift) < 0.0005 ? '0.0' : `${shift > 0 ? '+' : '−'}${Math.abs(100 * shift).toFixed(1)}`
-
-const indexText = (index) => Array.isArray(index) ? index.join(', ') : String(index)
-
 /** Cumulative share of the total at 0, 1, …, R rows taken hardest first. */
 function cumulative (rows) {
   const total = sum(rows.map((r) => r.loss))
@@ -87,73 +71,73 @@ export function explorerSection (root, state) {
   const concentration = new Chart(field('concentration-chart'), 260)
   state.charts.classes = classChart
   state.charts.concentration = concentration
+  const picker = lossPicker(root)
+  const labelOf = (key) => LOSSES.find((l) => l.key === key)?.label ?? key
+  const renderMetrics = metricsView(root, state, labelOf)
   let generation = 0
 
   state.batch = null
 
+  /** Training rows per class: the ones typed in, else the batch's own label counts. */
+  function trainingCounts (batch) {
+    const given = field('cb-counts').value.trim()
+    return given === '' ? labelCounts(batch) : given.split(/[\s,]+/).map(Number)
+  }
+
   function request (batch) {
-    const body = { ...batch, activation: field('activation').value, gamma: Number(field('gamma').value), reduction: 'mean', breakdown: true, hardest: rowCount(batch) }
-    delete body.alpha
+    const counts = trainingCounts(batch)
+    const activation = field('activation').value
+    const body = { ...batch, activation, losses: picker.entries(counts), reduction: 'mean', breakdown: true, hardest: rowCount(batch) }
     delete body.classBalance
-    if (field('cb-on').checked) {
-      const given = field('cb-counts').value.trim()
-      body.classBalance = {
-        counts: given === '' ? labelCounts(batch) : given.split(/[\s,]+/).map(Number),
-        beta: Number(field('cb-beta').value)
-      }
-    } else {
-      body.alpha = field('alpha-on').checked ? Number(field('alpha').value) : null
+    if (field('cb-on').checked) body.classBalance = { counts, beta: Number(field('cb-beta').value) }
+    if (field('metrics-on').checked) {
+      Object.assign(body, { metrics: true, calibrationBins: Number(field('calibration-bins').value) })
+      if (activation === 'softmax') body.shots = { counts, many: Number(field('shots-many').value), few: Number(field('shots-few').value) }
     }
     return body
   }
 
-  function renderTotals (reply) {
-    const line = (name, r) => {
-      const head = cell('th', name)
-      head.scope = 'row'
-      return [head, cell('td', fmt(r.loss), r.loss), cell('td', fmt(r.sum), r.sum), cell('td', fmt(r.normalizer), r.normalizer)]
-    }
-    fillTable(field('totals').querySelector('tbody'), [line('cross-entropy', reply.ce), line('focal loss', reply.focal)])
+  /** "a, b and c" of each loss's share. */
+  const each = (losses, value) => {
+    const parts = losses.map((l) => `${pct(value(l.key))} of the ${l.label}`)
+    return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`
   }
 
-  function renderFindings (reply, shares) {
+  function renderTotals ({ reply, losses }) {
+    fillTable(field('totals').querySelector('tbody'), losses.map((l) => {
+      const r = reply[l.key]
+      return [rowHead(l.label), cell('td', fmt(r.loss), r.loss), cell('td', fmt(r.sum), r.sum), cell('td', fmt(r.normalizer), r.normalizer)]
+    }))
+  }
+
+  function renderFindings ({ reply, shares, losses }) {
     const items = []
     const { perClass } = reply
     if (perClass.length > 1) {
       const rare = [...perClass].sort((a, b) => a.count - b.count || b.class - a.class).slice(0, Math.floor(perClass.length / 2))
       const part = (key) => sum(rare.map((c) => shares[key][c.class]))
-      const shift = part('focal') - part('ce')
       items.push(`The rarest ${rare.length} classes (${rare.map((c) => c.class).sort((a, b) => a - b).join(', ')}) hold ${pct(part('rows'))} of the rows, ` +
-        `${pct(part('ce'))} of the cross-entropy and ${pct(part('focal'))} of the focal loss ` +
-        `(${signed(shift)} points under focal loss).`)
+        `${each(losses, part)}.`)
     }
-    const ranked = { ce: reply.ce.hardest, focal: reply.focal.hardest }
-    const rows = ranked.ce.length
+    const rows = reply[losses[0].key].hardest.length
     const tenth = Math.max(1, Math.round(rows / 10))
     const head = (key, k) => {
-      const total = sum(ranked[key].map((r) => r.loss))
-      return total > 0 ? sum(ranked[key].slice(0, k).map((r) => r.loss)) / total : 0
+      const total = sum(reply[key].hardest.map((r) => r.loss))
+      return total > 0 ? sum(reply[key].hardest.slice(0, k).map((r) => r.loss)) / total : 0
     }
-    items.push(`The hardest 10% of rows (${tenth} of ${rows}) carry ${pct(head('ce', tenth))} of the cross-entropy and ${pct(head('focal', tenth))} of the focal loss.`)
+    items.push(`The hardest 10% of rows (${tenth} of ${rows}) carry ${each(losses, (key) => head(key, tenth))}.`)
     const half = Math.floor(rows / 2)
-    items.push(`The easiest half of the rows carries ${pct(1 - head('ce', rows - half))} of the cross-entropy and ${pct(1 - head('focal', rows - half))} of the focal loss.`)
+    items.push(`The easiest half of the rows carries ${each(losses, (key) => 1 - head(key, rows - half))}.`)
     field('findings').replaceChildren(...items.map((t) => cell('li', t)))
   }
 
   function renderClasses () {
-    const { reply, shares } = state.batch
+    const { reply, shares, losses } = state.batch
     const view = field('class-view').value
     const log = field('class-log').checked
     const groups = view === 'share'
-      ? [
-          { label: 'rows', color: COLORS.samples, values: shares.rows },
-          { label: 'cross-entropy', color: COLORS.ce, values: shares.ce },
-          { label: 'focal loss', color: COLORS.focal, values: shares.focal }
-        ]
-      : [
-          { label: `cross-entropy (${view})`, color: COLORS.ce, values: reply.perClass.map((c) => c.ce[view]) },
-          { label: `focal loss (${view})`, color: COLORS.focal, values: reply.perClass.map((c) => c.focal[view]) }
-        ]
+      ? [{ label: 'rows', color: COLORS.samples, values: shares.rows }, ...losses.map((l) => ({ label: l.label, color: l.color, values: shares[l.key] }))]
+      : losses.map((l) => ({ label: `${l.label} (${view})`, color: l.color, values: reply.perClass.map((c) => c[l.key][view]) }))
     state.batch.classes = { view, log, groups }
     barChart(classChart, groups, {
       log,
@@ -162,86 +146,51 @@ export function explorerSection (root, state) {
     })
   }
 
-  function renderClassTable () {
-    const { reply, shares } = state.batch
-    const weights = reply.classWeights
-    field('class-weight-head').hidden = weights === undefined
-    fillTable(field('class-table').querySelector('tbody'), reply.perClass.map((c) => {
-      const shift = shares.focal[c.class] - shares.ce[c.class]
-      const cells = [
-        cell('th', String(c.class), c.class),
-        cell('td', String(c.count), c.count),
-        cell('td', pct(shares.rows[c.class]), shares.rows[c.class]),
-        cell('td', fmt(c.ce.sum), c.ce.sum),
-        cell('td', pct(shares.ce[c.class]), shares.ce[c.class]),
-        cell('td', fmt(c.focal.sum), c.focal.sum),
-        cell('td', pct(shares.focal[c.class]), shares.focal[c.class]),
-        cell('td', signed(shift), shift)
-      ]
-      cells[0].scope = 'row'
-      cells[7].className = shift > 0.0005 ? 'up' : shift < -0.0005 ? 'down' : ''
-      if (weights !== undefined) cells.push(cell('td', fmt(weights[c.class]), weights[c.class]))
-      return cells
+  /** The rank-by choices are the compared losses; the choice stays when its loss is still compared. */
+  function rankOptions (losses) {
+    const select = field('rank-by')
+    const kept = losses.some((l) => l.key === select.value) ? select.value : (losses.find((l) => l.key === 'focal') ?? losses[0]).key
+    select.replaceChildren(...losses.map((l) => {
+      const option = cell('option', l.label)
+      option.value = l.key
+      return option
     }))
+    select.value = kept
   }
 
   function renderHardest () {
-    const { reply } = state.batch
-    const by = field('rank-by').value
     const k = Math.max(1, Math.floor(Number(field('top-k').value)) || 10)
-    const position = (list) => new Map(list.map((r, i) => [JSON.stringify(r.index), { rank: i + 1, loss: r.loss }]))
-    const ce = position(reply.ce.hardest)
-    const focal = position(reply.focal.hardest)
-    const total = { ce: reply.ce.sum, focal: reply.focal.sum }
-    const rows = reply[by].hardest.slice(0, k).map((r) => {
-      const key = JSON.stringify(r.index)
-      return { index: r.index, label: r.label, ce: ce.get(key), focal: focal.get(key) }
-    })
-    state.batch.hardestShown = { by, rows }
-    fillTable(field('hardest-table').querySelector('tbody'), rows.map((r) => [
-      cell('th', indexText(r.index), JSON.stringify(r.index)),
-      cell('td', String(r.label), r.label),
-      cell('td', fmt(r.ce.loss), r.ce.loss),
-      cell('td', pct(r.ce.loss / total.ce), r.ce.loss / total.ce),
-      cell('td', String(r.ce.rank), r.ce.rank),
-      cell('td', fmt(r.focal.loss), r.focal.loss),
-      cell('td', pct(r.focal.loss / total.focal), r.focal.loss / total.focal),
-      cell('td', String(r.focal.rank), r.focal.rank)
-    ]))
+    state.batch.hardestShown = hardestTable(field('hardest-table'), state.batch, field('rank-by').value, k)
   }
 
   function renderConcentration () {
-    const { reply } = state.batch
-    const ce = cumulative(reply.ce.hardest)
-    const focal = cumulative(reply.focal.hardest)
-    const x = ce.map((_, i) => i / (ce.length - 1))
-    state.batch.concentration = { x, ce, focal }
-    concentrationChart(concentration, x, [
-      { label: 'cross-entropy', color: COLORS.ce, values: ce },
-      { label: 'focal loss', color: COLORS.focal, values: focal },
-      { label: 'even spread', color: COLORS.samples, values: x, dash: [4, 4] }
-    ])
+    const { reply, losses } = state.batch
+    const lines = losses.map((l) => ({ label: l.label, color: l.color, values: cumulative(reply[l.key].hardest) }))
+    const x = lines[0].values.map((_, i) => i / (lines[0].values.length - 1))
+    state.batch.concentration = { x, ...Object.fromEntries(lines.map((line, i) => [losses[i].key, line.values])) }
+    concentrationChart(concentration, x, [...lines, { label: 'even spread', color: COLORS.samples, values: x, dash: [4, 4] }])
   }
 
   function render () {
-    const { reply } = state.batch
+    const { reply, losses } = state.batch
     const of = (values) => {
       const total = sum(values)
       return values.map((v) => total > 0 ? v / total : 0)
     }
     state.batch.shares = {
       rows: of(reply.perClass.map((c) => c.count)),
-      ce: of(reply.perClass.map((c) => c.ce.sum)),
-      focal: of(reply.perClass.map((c) => c.focal.sum))
+      ...Object.fromEntries(losses.map((l) => [l.key, of(reply.perClass.map((c) => c[l.key].sum))]))
     }
     results.hidden = false
     results.classList.remove('stale')
-    renderTotals(reply)
-    renderFindings(reply, state.batch.shares)
+    renderTotals(state.batch)
+    renderFindings(state.batch)
     renderClasses()
-    renderClassTable()
+    classTable(field('class-table'), state.batch)
     renderConcentration()
+    rankOptions(losses)
     renderHardest()
+    renderMetrics(reply.metrics)
   }
 
   async function score () {
@@ -257,10 +206,12 @@ export function explorerSection (root, state) {
         throw new Error(`the batch is not valid JSON: ${err.message}`)
       }
       if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) throw new Error('the batch must be a JSON object with logits and labels')
+      const losses = picker.picked()
+      if (losses.length === 0) throw new Error('pick at least one loss to compare')
       const body = request(batch)
       const reply = await postJson('loss/compare', body)
       if (round !== generation) return
-      state.batch = { request: body, reply }
+      state.batch = { request: body, reply, losses }
       clearError(errorBox)
       render()
       root.dataset.status = 'ready'
@@ -299,16 +250,14 @@ export function explorerSection (root, state) {
     event.preventDefault()
     score()
   })
-  const syncAlpha = () => {
-    const balanced = field('cb-on').checked
-    field('alpha-on').disabled = balanced
-    field('alpha').disabled = balanced || !field('alpha-on').checked
-    field('cb-beta').disabled = !balanced
-    field('cb-counts').disabled = !balanced
+  const syncOptions = () => {
+    field('cb-beta').disabled = !field('cb-on').checked
+    const metrics = field('metrics-on').checked
+    field('calibration-bins').disabled = !metrics
+    for (const id of ['shots-many', 'shots-few']) field(id).disabled = !metrics || field('activation').value !== 'softmax'
   }
-  field('cb-on').addEventListener('change', syncAlpha)
-  field('alpha-on').addEventListener('change', syncAlpha)
-  syncAlpha()
+  for (const id of ['cb-on', 'metrics-on', 'activation']) field(id).addEventListener('change', syncOptions)
+  syncOptions()
   field('class-view').addEventListener('change', () => { if (state.batch !== null) renderClasses() })
   field('class-log').addEventListener('change', () => { if (state.batch !== null) renderClasses() })
   field('rank-by').addEventListener('change', () => { if (state.batch !== null) renderHardest() })
