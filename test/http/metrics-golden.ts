@@ -4,51 +4,16 @@
  * comparison with the fixture (counts, bin edges and confusion exact; other numbers within
  * |d| <= 1e-6 + 1e-5 |want|, as test/unit/evaluation/golden.test.ts).
  */
-import assert from 'node:assert/strict'
+import type { InjectOptions } from 'fastify'
 import { fixture, type MetricsCase } from '../unit/evaluation/fixture.js'
 import { flatten, materialize } from '../golden/inputs.js'
 import { binaryRequest, type Tensor, type V2Reply } from './v2/client.js'
-import type { InjectOptions } from 'fastify'
+import { shapeOf } from './v2/golden.js'
 
-const RTOL = 1e-5
-const ATOL = 1e-6
-const EXACT = new Set(['rows', 'count', 'lower', 'upper', 'classes', 'confusion'])
+export { compare, worst } from '../unit/evaluation/fixture.js'
 
 /** `thresholds` is a run option (binned AP / AUROC), not a request field: those cases stay in the unit suite. */
 export const cases: MetricsCase[] = fixture.cases.filter((c) => c.request.options?.thresholds === undefined)
-
-export const worst = { error: 0, what: '' }
-
-export function compare (got: unknown, want: unknown, what: string, exact = false): void {
-  if (want === null) {
-    assert.equal(got, null, what)
-  } else if (typeof want === 'number') {
-    assert.equal(typeof got, 'number', `${what}: got ${JSON.stringify(got)}`)
-    if (exact) {
-      assert.equal(got, want, what)
-      return
-    }
-    const error = Math.abs((got as number) - want)
-    assert.ok(error <= ATOL + RTOL * Math.abs(want), `${what}: ${String(got)} vs ${want}`)
-    const scaled = error / (ATOL + RTOL * Math.abs(want))
-    if (scaled > worst.error) Object.assign(worst, { error: scaled, what })
-  } else if (Array.isArray(want)) {
-    assert.ok(Array.isArray(got), `${what}: not an array`)
-    assert.equal(got.length, want.length, `${what}: length`)
-    want.forEach((w, i) => compare(got[i], w, `${what}[${i}]`, exact))
-  } else {
-    const g = got as Record<string, unknown>
-    const w = want as Record<string, unknown>
-    assert.deepEqual(Object.keys(g).sort(), Object.keys(w).sort(), `${what}: keys`)
-    for (const k of Object.keys(w)) compare(g[k], w[k], `${what}.${k}`, exact || EXACT.has(k))
-  }
-}
-
-function shapeOf (v: unknown): number[] {
-  const shape: number[] = []
-  for (let at = v; Array.isArray(at); at = at[0]) shape.push(at.length)
-  return shape
-}
 
 /** The case as a /loss/compare body with metrics and breakdown. */
 export function jsonBody (c: MetricsCase): Record<string, unknown> {

@@ -2,6 +2,7 @@
  * test/golden/metrics.json as collect() inputs: a case's request (logits, labels, activation,
  * ignoreIndex, options, perClassLoss) turned into typed arrays.
  */
+import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { flatten, materialize, type GenSpec } from '../../golden/inputs.js'
 import type { Activation, LossInput } from '../../../src/losses/types.js'
@@ -73,5 +74,41 @@ export function prepare (c: MetricsCase): Prepared {
     ignoreIndex: request.ignoreIndex ?? -100,
     options: metricsOptions(request.options ?? {}, classes, (f) => f),
     perClassLoss
+  }
+}
+
+const RTOL = 1e-5
+const ATOL = 1e-6
+const EXACT = new Set(['rows', 'count', 'lower', 'upper', 'classes', 'confusion'])
+
+/** The largest error seen by `compare`, in units of its tolerance, and where. */
+export const worst = { error: 0, what: '' }
+
+/**
+ * Asserts `got` equals the fixture's `want`: counts, bin edges and confusion exactly, other numbers
+ * within |d| <= 1e-6 + 1e-5 |want|, null exactly where torchmetrics gives NaN.
+ */
+export function compare (got: unknown, want: unknown, what: string, exact = false): void {
+  if (want === null) {
+    assert.equal(got, null, what)
+  } else if (typeof want === 'number') {
+    assert.equal(typeof got, 'number', `${what}: got ${JSON.stringify(got)}`)
+    if (exact) {
+      assert.equal(got, want, what)
+      return
+    }
+    const error = Math.abs((got as number) - want)
+    assert.ok(error <= ATOL + RTOL * Math.abs(want), `${what}: ${String(got)} vs ${want}`)
+    const scaled = error / (ATOL + RTOL * Math.abs(want))
+    if (scaled > worst.error) Object.assign(worst, { error: scaled, what })
+  } else if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got), `${what}: not an array`)
+    assert.equal(got.length, want.length, `${what}: length`)
+    want.forEach((w, i) => compare(got[i], w, `${what}[${i}]`, exact))
+  } else {
+    const g = got as Record<string, unknown>
+    const w = want as Record<string, unknown>
+    assert.deepEqual(Object.keys(g).sort(), Object.keys(w).sort(), `${what}: keys`)
+    for (const k of Object.keys(w)) compare(g[k], w[k], `${what}.${k}`, exact || EXACT.has(k))
   }
 }

@@ -8,37 +8,7 @@ import assert from 'node:assert/strict'
 import { collect, computeMetrics, perClassMetrics } from '../../../src/evaluation/stats.js'
 import { linspace32 } from '../../../src/evaluation/bins.js'
 import { fnv1a, generateFlat } from '../../golden/inputs.js'
-import { fixture, prepare } from './fixture.js'
-
-const RTOL = 1e-5
-const ATOL = 1e-6
-const EXACT = new Set(['rows', 'count', 'lower', 'upper', 'classes', 'confusion'])
-const worst = { error: 0, what: '' }
-
-function compare (got: unknown, want: unknown, what: string, exact: boolean): void {
-  if (want === null) {
-    assert.equal(got, null, what)
-  } else if (typeof want === 'number') {
-    assert.equal(typeof got, 'number', `${what}: got ${JSON.stringify(got)}`)
-    if (exact) {
-      assert.equal(got, want, what)
-      return
-    }
-    const error = Math.abs((got as number) - want)
-    assert.ok(error <= ATOL + RTOL * Math.abs(want), `${what}: ${String(got)} vs ${want}`)
-    const scaled = error / (ATOL + RTOL * Math.abs(want))
-    if (scaled > worst.error) Object.assign(worst, { error: scaled, what })
-  } else if (Array.isArray(want)) {
-    assert.ok(Array.isArray(got), `${what}: not an array`)
-    assert.equal(got.length, want.length, `${what}: length`)
-    want.forEach((w, i) => compare(got[i], w, `${what}[${i}]`, exact))
-  } else {
-    const g = got as Record<string, unknown>
-    const w = want as Record<string, unknown>
-    assert.deepEqual(Object.keys(g).sort(), Object.keys(w).sort(), `${what}: keys`)
-    for (const k of Object.keys(w)) compare(g[k], w[k], `${what}.${k}`, exact || EXACT.has(k))
-  }
-}
+import { compare, fixture, prepare, worst } from './fixture.js'
 
 test('linspace32 equals torch.linspace(0, 1, steps) in float32', () => {
   for (const [steps, values] of Object.entries(fixture.linspace)) assert.deepEqual(Array.from(linspace32(Number(steps))), values, `steps ${steps}`)
