@@ -4,11 +4,10 @@
  * `parameters.losses[2].gamma`); a zero count answers where its reference is finite (seesaw's clamp,
  * logit adjustment with τ = 0). The checks are the core's and the codecs', not tfjs: one backend.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { build } from '../helper.js'
+import { suiteApp } from '../helper.js'
 
 const B = '"logits": [[2, -1, 0.5], [0.1, 0.2, 3]], "labels": [0, 2]'
 const LIST = '{"loss": "ce"}, {"loss": "focal"}'
@@ -101,15 +100,7 @@ const V2: ReadonlyArray<readonly [string, string, string, string]> = [
 
 describe('bad input to the new losses', () => {
   let app: FastifyInstance
-  let tensors = 0
-  before(async () => {
-    app = await build()
-    tensors = tf.memory().numTensors
-  })
-  after(async () => {
-    assert.equal(tf.memory().numTensors, tensors)
-    await app.close()
-  })
+  suiteApp((built) => { app = built })
 
   for (const [route, fields, message] of REST) {
     test(`/loss/${route} {${fields}}`, async () => {

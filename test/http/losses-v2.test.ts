@@ -5,11 +5,10 @@
  * five-loss compare through the `losses` parameter answers exactly the JSON API's numbers, output by
  * output; the models are listed and described.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { BACKENDS, build, post } from '../helper.js'
+import { BACKENDS, build, post, suiteApp } from '../helper.js'
 import { flatten, materialize } from '../golden/inputs.js'
 import { loadCases, type GoldenCase } from '../golden/check.js'
 import { asLossReply, binaryRequest, infer, jsonRequest } from './v2/client.js'
@@ -39,15 +38,7 @@ test('the models are served and described', async () => {
 for (const backend of BACKENDS) {
   describe(`issue 10's losses through V2 equal the JSON API on ${backend}`, () => {
     let app: FastifyInstance
-    let tensors = 0
-    before(async () => {
-      app = await build(backend)
-      tensors = tf.memory().numTensors
-    })
-    after(async () => {
-      assert.equal(tf.memory().numTensors, tensors, 'tensors leaked')
-      await app.close()
-    })
+    suiteApp((built) => { app = built }, backend)
 
     test('every golden case, binary and JSON tensors', async () => {
       for (const [i, c] of cases.entries()) {

@@ -4,11 +4,10 @@
  * POST /loss/<route> within golden/check.ts's tolerance; a five-loss /loss/compare whose numbers are
  * exactly the single-loss routes'; /loss/compare without `losses` unchanged.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { BACKENDS, build, post } from '../helper.js'
+import { BACKENDS, post, suiteApp } from '../helper.js'
 import { materialize } from '../golden/inputs.js'
 import { checkReply, loadCases, worst, type GoldenCase } from '../golden/check.js'
 import { classCounts, FIVE, FIVE_BODY, labels, logits, ROUTE, SINGLE } from './losses-cases.js'
@@ -27,15 +26,7 @@ test('the fixtures cover every loss, every reduction and both activations', () =
 for (const backend of BACKENDS) {
   describe(`issue 10's losses over JSON on ${backend}`, () => {
     let app: FastifyInstance
-    let tensors = 0
-    before(async () => {
-      app = await build(backend)
-      tensors = tf.memory().numTensors
-    })
-    after(async () => {
-      assert.equal(tf.memory().numTensors, tensors, 'tensors leaked')
-      await app.close()
-    })
+    suiteApp((built) => { app = built }, backend)
 
     test('every golden case', async (t) => {
       Object.assign(worst, { relative: 0, name: '' })
