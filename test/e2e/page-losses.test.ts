@@ -6,28 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { listen, newPage, settled, useBrowser, version } from './browser.js'
 import { BACKENDS, build, post } from '../helper.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
-
-type Section = 'curves' | 'explorer'
-
-const version = async (page: Page, section: Section): Promise<number> =>
-  await page.evaluate((id) => Number(document.getElementById(id)?.dataset.version ?? 0), section)
-
-async function settled (page: Page, section: Section, since: number): Promise<string> {
-  await page.waitForFunction(([id, v]) => {
-    const el = document.getElementById(id as string)
-    return el !== null && Number(el.dataset.version ?? 0) > (v as number) && el.dataset.status !== 'loading'
-  }, [section, since])
-  return await page.evaluate((id) => document.getElementById(id)?.dataset.status ?? '', section)
-}
 
 const drawn = async (page: Page, chart: string): Promise<{ labels: string[], data: Array<Array<number | null>> }> =>
   await page.evaluate((name) => {
@@ -66,14 +49,7 @@ const LABELS: Record<string, string> = {
   ce: 'cross-entropy', focal: 'focal loss', poly: 'Poly-1', ldam: 'LDAM', logit_adjusted: 'logit-adjusted CE', seesaw: 'seesaw', asymmetric: 'asymmetric loss'
 }
 
-let browser: Browser
-
-before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: npm test installs it (scripts/test-prereqs.mjs), or set CHROMIUM_PATH`)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-})
-
-after(async () => { await browser?.close() })
+const browser = useBrowser()
 
 for (const backend of BACKENDS) {
   describe(`the page's losses and metrics on ${backend}`, () => {
@@ -87,11 +63,8 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       app = await build(backend)
-      await app.listen({ host: '127.0.0.1', port: 0 })
-      const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-      page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`) })
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+      const origin = await listen(app)
+      page = await newPage(browser(), problems)
       assert.equal((await page.goto(`${origin}/`))?.status(), 200)
       assert.equal(await settled(page, 'curves', 0), 'ready')
       assert.equal(await settled(page, 'explorer', 0), 'ready')

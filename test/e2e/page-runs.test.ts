@@ -5,15 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { listen, newPage, settled, useBrowser, version } from './browser.js'
 import { BACKENDS, build, post } from '../helper.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
 const C = 5
 /** Rows per class in each batch: a long tail. */
@@ -46,36 +42,17 @@ const text = async (page: Page, selector: string): Promise<string> => (await pag
 const cells = async (page: Page, selector: string): Promise<Array<Array<{ text: string, value: string }>>> =>
   await page.$$eval(`${selector} tbody tr`, (rows) => rows.map((r) => Array.from(r.children, (c) => ({ text: c.textContent?.trim() ?? '', value: (c as HTMLElement).dataset.value ?? '' }))))
 
-const version = async (page: Page): Promise<number> =>
-  await page.evaluate(() => Number(document.getElementById('runs')?.dataset.version ?? 0))
-
-/** Waits until the runs section has finished a read newer than `since`, and returns its status. */
-async function settled (page: Page, since: number): Promise<string> {
-  await page.waitForFunction((v) => {
-    const el = document.getElementById('runs')
-    return el !== null && Number(el.dataset.version ?? 0) > v && el.dataset.status !== 'loading'
-  }, since)
-  return await page.evaluate(() => document.getElementById('runs')?.dataset.status ?? '')
-}
-
 async function go (page: Page, hash: string): Promise<string> {
-  const v = await version(page)
+  const v = await version(page, 'runs')
   await page.evaluate((h) => { window.location.hash = h }, hash)
-  return await settled(page, v)
+  return await settled(page, 'runs', v)
 }
 
 /** Classes by their rows, most first, ties by class: the order the page shows them in. */
 const byCount = (perClass: Array<{ class: number, count: number }>): number[] =>
   [...perClass].sort((a, b) => b.count - a.count || a.class - b.class).map((c) => c.class)
 
-let browser: Browser
-
-before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: npm test installs it (scripts/test-prereqs.mjs), or set CHROMIUM_PATH`)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-})
-
-after(async () => { await browser?.close() })
+const browser = useBrowser()
 
 for (const backend of BACKENDS) {
   describe(`the runs on the page, on ${backend}`, () => {
@@ -107,21 +84,18 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       app = await build(backend)
-      await app.listen({ host: '127.0.0.1', port: 0 })
-      origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+      origin = await listen(app)
       a = await create({ name: 'cross-entropy checkpoint', metadata: { checkpoint: 'ce-epoch-50' }, hardest: 5 })
       b = await create({ name: 'focal checkpoint', metadata: { checkpoint: 'focal-epoch-50' }, hardest: 5 })
       for (let i = 0; i < 2; i++) {
         await put(a, `rank0-step${i}`, batch(11 + i, 3, 0.2))
         await put(b, `rank0-step${i}`, batch(11 + i, 2.5, 1.5))
       }
-      page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+      page = await newPage(browser(), problems)
       page.on('request', (r) => requests.push(r.url()))
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`) })
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
       const res = await page.goto(`${origin}/`)
       assert.equal(res?.status(), 200)
-      assert.equal(await settled(page, 0), 'ready')
+      assert.equal(await settled(page, 'runs', 0), 'ready')
     })
 
     after(async () => {
@@ -224,9 +198,9 @@ for (const backend of BACKENDS) {
       await page.check(`#runs-table input[value="${b}"]`)
       assert.equal(await page.isDisabled('#runs-compare'), false)
       assert.equal(await text(page, '#runs-pick-note'), 'a = cross-entropy checkpoint, b = focal checkpoint: differences are b − a')
-      const v = await version(page)
+      const v = await version(page, 'runs')
       await page.click('#runs-compare')
-      assert.equal(await settled(page, v), 'ready')
+      assert.equal(await settled(page, 'runs', v), 'ready')
       assert.equal(await page.evaluate(() => window.location.hash), `#runs/${a}/compare/${b}`)
       const api = await get(`/runs/${a}/compare/${b}`)
       assert.deepEqual(await page.evaluate(() => (window as any).lossPage.runs.comparison), api)
@@ -263,10 +237,10 @@ for (const backend of BACKENDS) {
     })
 
     test('a linked run opens on its own, a second page of runs is reached by the cursor, an unknown run shows the service\'s message', async () => {
-      const linked = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+      const linked = await browser().newPage({ viewport: { width: 1366, height: 900 } })
       linked.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
       await linked.goto(`${origin}/#runs/${b}`)
-      assert.equal(await settled(linked, 0), 'ready')
+      assert.equal(await settled(linked, 'runs', 0), 'ready')
       assert.equal(await text(linked, '#run-title'), 'focal checkpoint')
       const run = await get(`/runs/${b}`)
       assert.equal(await text(linked, '#run-totals tbody tr:first-child td'), printed(run.ce.loss))
@@ -276,16 +250,16 @@ for (const backend of BACKENDS) {
       assert.equal(await go(page, 'runs'), 'ready')
       const first = await get('/runs?limit=10')
       assert.deepEqual((await cells(page, '#runs-table')).map((r) => r[1]?.value), first.runs.map((r: any) => r.id))
-      let v = await version(page)
+      let v = await version(page, 'runs')
       await page.click('#runs-older')
-      assert.equal(await settled(page, v), 'ready')
+      assert.equal(await settled(page, 'runs', v), 'ready')
       const second = await get(`/runs?limit=10&cursor=${first.next}`)
       assert.deepEqual((await cells(page, '#runs-table')).map((r) => r[1]?.value), second.runs.map((r: any) => r.id))
       assert.deepEqual(second.runs.map((r: any) => r.id), [a])
       assert.equal(await page.isDisabled('#runs-older'), true)
-      v = await version(page)
+      v = await version(page, 'runs')
       await page.click('#runs-newer')
-      assert.equal(await settled(page, v), 'ready')
+      assert.equal(await settled(page, 'runs', v), 'ready')
       assert.equal((await cells(page, '#runs-table')).length, 10)
 
       const missing = '00000000-0000-4000-8000-000000000000'
@@ -307,25 +281,24 @@ describe('the runs on the page behind API_TOKEN', () => {
   test('the list shows the 401 until the token is typed, then reads the runs with it', async () => {
     const token = 'page-runs-token'
     const app = await build(BACKENDS[0], { API_TOKEN: token })
-    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+    const page = await browser().newPage({ viewport: { width: 1366, height: 900 } })
     try {
-      await app.listen({ host: '127.0.0.1', port: 0 })
-      const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+      const origin = await listen(app)
       const created = await app.inject({ method: 'POST', url: '/runs', headers: { authorization: `Bearer ${token}` }, payload: { classes: 3, name: 'guarded' } })
       assert.equal(created.statusCode, 201)
       const sent: string[] = []
       page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/runs')) sent.push(r.headers().authorization ?? 'none') })
       await page.goto(`${origin}/`)
-      assert.equal(await settled(page, 0), 'error')
+      assert.equal(await settled(page, 'runs', 0), 'error')
       const refused = await app.inject({ method: 'GET', url: '/runs?limit=10' })
       assert.equal(refused.statusCode, 401)
       assert.equal(await text(page, '#runs-error .error-message'), refused.json().message)
 
-      const v = await version(page)
+      const v = await version(page, 'runs')
       await page.click('.token summary')
       await page.fill('#api-token', token)
       await page.dispatchEvent('#api-token', 'change')
-      assert.equal(await settled(page, v), 'ready')
+      assert.equal(await settled(page, 'runs', v), 'ready')
       assert.deepEqual((await cells(page, '#runs-table')).map((r) => r[1]?.value), [created.json().id])
       assert.equal(await page.isHidden('#runs-error'), true)
       assert.deepEqual(sent, ['none', `Bearer ${token}`, `Bearer ${token}`], 'the list, then the list and its one run, with the token')

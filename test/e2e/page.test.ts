@@ -7,33 +7,15 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { listen, newPage, settled, useBrowser, version } from './browser.js'
 import { BACKENDS, build, post } from '../helper.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
-
-type Section = 'curves' | 'explorer'
 
 interface Drawn {
   labels: string[]
   data: number[][]
-}
-
-const version = async (page: Page, section: Section): Promise<number> =>
-  await page.evaluate((id) => Number(document.getElementById(id)?.dataset.version ?? 0), section)
-
-/** Waits until `section` has finished a round newer than `since`, and returns its status. */
-async function settled (page: Page, section: Section, since: number): Promise<string> {
-  await page.waitForFunction(([id, v]) => {
-    const el = document.getElementById(id as string)
-    return el !== null && Number(el.dataset.version ?? 0) > (v as number) && el.dataset.status !== 'loading'
-  }, [section, since])
-  return await page.evaluate((id) => document.getElementById(id)?.dataset.status ?? '', section)
 }
 
 /** What a chart on the page currently draws: its series labels and uPlot's data arrays. */
@@ -52,14 +34,7 @@ const tableValues = async (page: Page, selector: string): Promise<string[][]> =>
 
 const close = (a: number, b: number, rel: number, abs: number): boolean => Math.abs(a - b) <= abs + rel * Math.abs(b)
 
-let browser: Browser
-
-before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: npm test installs it (scripts/test-prereqs.mjs), or set CHROMIUM_PATH`)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-})
-
-after(async () => { await browser?.close() })
+const browser = useBrowser()
 
 for (const backend of BACKENDS) {
   describe(`the page on ${backend}`, () => {
@@ -72,12 +47,9 @@ for (const backend of BACKENDS) {
 
     before(async () => {
       app = await build(backend)
-      await app.listen({ host: '127.0.0.1', port: 0 })
-      origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-      page = await browser.newPage({ viewport: { width: 1366, height: 900 } })
+      origin = await listen(app)
+      page = await newPage(browser(), problems)
       page.on('request', (r) => requests.push(r.url()))
-      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`) })
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
       const res = await page.goto(`${origin}/`)
       assert.equal(res?.status(), 200)
       assert.equal(await settled(page, 'curves', 0), 'ready')
