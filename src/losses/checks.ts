@@ -118,3 +118,15 @@ export function checkLayout (layout: Layout, input: LossInput, loss: string, ind
   if (layout.frames !== undefined) invalid(`${loss} takes logits of shape [N, C], got [${input.shape.join(', ')}]`)
   if (indexOnly && input.labels.kind !== 'index') invalid(`${loss} takes class-index labels of shape [N], not probabilities`)
 }
+
+/**
+ * The input of a softmax loss with class-index labels on [N, C] and no label smoothing (LDAM and
+ * seesaw): its layout, or an error naming what the reference does not define.
+ */
+export function checkIndexSoftmax (input: LossInput, options: CommonOptions, loss: string, title: string, name: Namer): Layout {
+  if (options.activation !== 'softmax') invalid(`${name('activation')} must be "softmax": ${title} is a softmax loss`)
+  if (options.labelSmoothing !== 0) invalid(`${name('labelSmoothing')} = ${options.labelSmoothing} must be 0: ${title} has no label smoothing`)
+  const layout = checkInput(input, options.activation)
+  checkLayout(layout, input, loss, true)
+  return layout
+}

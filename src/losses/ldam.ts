@@ -13,9 +13,8 @@
  *
  * @see https://github.com/kaidic/LDAM-DRW/blob/master/losses.py
  */
-import { invalid } from '../errors.js'
 import { float32 } from '../arrays.js'
-import { checkCounts, checkInput, checkLayout, checkPositive, checkScalar } from './checks.js'
+import { checkCounts, checkIndexSoftmax, checkPositive, checkScalar } from './checks.js'
 import { planCrossEntropy } from './cross_entropy.js'
 import type { Prepared } from './plan.js'
 import { writeShifted } from './prepare.js'
@@ -31,11 +30,7 @@ export function ldamMargins (counts: Float32Array, maxMargin: number): Float32Ar
 }
 
 export function planLdam (input: LossInput, options: LdamOptions, name: Namer = asGiven): Prepared<LossResult> {
-  if (options.activation !== 'softmax') invalid(`${name('activation')} must be "softmax": LDAM is a softmax loss`)
-  if (options.labelSmoothing !== 0) invalid(`${name('labelSmoothing')} = ${options.labelSmoothing} must be 0: LDAM has no label smoothing`)
-  const layout = checkInput(input, options.activation)
-  checkLayout(layout, input, 'ldam', true)
-  const { rows, classes } = layout
+  const { rows, classes } = checkIndexSoftmax(input, options, 'ldam', 'LDAM', name)
   const counts = checkCounts(name('classCounts'), options.classCounts, classes, "LDAM's margin n^(-1/4) is infinite at 0")
   checkScalar(name('maxMargin'), options.maxMargin, 0)
   checkPositive(name('scale'), options.scale)

@@ -18,20 +18,15 @@
  *
  * @see https://github.com/open-mmlab/mmpretrain/blob/main/mmpretrain/models/losses/seesaw_loss.py
  */
-import { invalid } from '../errors.js'
 import { float32 } from '../arrays.js'
-import { checkCounts, checkInput, checkLayout, checkPositive, checkScalar } from './checks.js'
+import { checkCounts, checkIndexSoftmax, checkPositive, checkScalar } from './checks.js'
 import { planCrossEntropy } from './cross_entropy.js'
 import type { Prepared } from './plan.js'
 import { writeShifted } from './prepare.js'
 import { asGiven, crossEntropyOptionsOf, type LossInput, type LossResult, type Namer, type SeesawOptions } from './types.js'
 
 export function planSeesaw (input: LossInput, options: SeesawOptions, name: Namer = asGiven): Prepared<LossResult> {
-  if (options.activation !== 'softmax') invalid(`${name('activation')} must be "softmax": seesaw is a softmax loss`)
-  if (options.labelSmoothing !== 0) invalid(`${name('labelSmoothing')} = ${options.labelSmoothing} must be 0: seesaw has no label smoothing`)
-  const layout = checkInput(input, options.activation)
-  checkLayout(layout, input, 'seesaw', true)
-  const { rows, classes } = layout
+  const { rows, classes } = checkIndexSoftmax(input, options, 'seesaw', 'seesaw', name)
   const counts = checkCounts(name('classCounts'), options.classCounts, classes)
   const { p, q, eps } = options
   checkScalar(name('p'), p, 0)
