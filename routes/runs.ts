@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox'
 import { checkBatchId } from '../src/dataplane/runs/index.js'
 import { decodeInput } from '../src/wire/json/request.js'
 import { encodeComparison } from '../src/wire/json/reply.js'
-import { batchRequest, checkMetadata, encodeRun, encodeRunComparison, encodeSummary, probeRequest, RUN_LOSSES, runOptions } from '../src/wire/json/runs.js'
+import { batchRequest, checkMetadata, encodeRun, encodeRunComparison, encodeSummary, probeRequest, runOptions } from '../src/wire/json/runs.js'
 import { errorResponses } from '../schemas/common.js'
 import { BatchBody, BatchParams, BatchReply, CompareParams, ListQuery, RunComparison, RunCreateBody, RunList, RunParams, RunReply, RunSummary } from '../schemas/runs.js'
 
@@ -23,8 +23,10 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { body } = request
     const options = runOptions(body)
-    app.dataplane.check(probeRequest(options, body.classes))
-    const record = await app.runs.create({ name: body.name, metadata: checkMetadata(body.metadata), classes: body.classes, options, losses: RUN_LOSSES })
+    const probe = probeRequest(options, body.classes)
+    app.dataplane.check(probe)
+    const losses = probe.losses.map((loss) => loss.label)
+    const record = await app.runs.create({ name: body.name, metadata: checkMetadata(body.metadata), classes: body.classes, options, losses })
     reply.code(201).header('location', `/runs/${record.id}`)
     return encodeRun(await app.runs.view(record.id))
   })

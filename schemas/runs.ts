@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { CompareBody, CompareReply, Labels, Logits } from './loss.js'
+import { CompareReply, Labels, Logits } from './loss.js'
+import { CompareLossesBody } from './losses.js'
 
-/** The scoring options of /loss/compare a run applies to every batch; the per-batch metrics are not (yet) a run's. */
-const ScoringOptions = Type.Omit(CompareBody, ['logits', 'labels', 'reduction', 'hardest', 'metrics', 'topk', 'calibrationBins', 'confusion', 'shots'])
+/** The scoring options of /loss/compare a run applies to every batch, `losses` included; the per-batch metrics are not (yet) a run's. */
+const ScoringOptions = Type.Omit(CompareLossesBody, ['logits', 'labels', 'reduction', 'hardest', 'metrics', 'topk', 'calibrationBins', 'confusion', 'shots'])
 
 export const RunCreateBody = Type.Object({
   classes: Type.Integer({ minimum: 1, maximum: 100_000, description: 'C, the classes of every batch' }),
@@ -74,11 +75,10 @@ export type RunListed = Static<typeof RunSummary>
 export const RunReply = Type.Object({
   ...RunSummary.properties,
   options: Type.Record(Type.String(), Type.Unknown(), { description: 'the scoring options every batch is scored with' }),
-  ce: Totals,
-  focal: Totals,
-  perClass: Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ce: ClassTotals, focal: ClassTotals })),
+  losses: Type.Array(Type.String(), { description: 'the names of the run\'s losses, in order; each keys its totals here and in perClass (ce and focal without `losses`)' }),
+  perClass: Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number() }, { additionalProperties: ClassTotals, description: 'each loss\'s totals under its name' })),
   hardest: Type.Optional(Type.Record(Type.String(), Type.Array(HardRow), { description: 'per loss, the k rows with the largest loss so far' }))
-})
+}, { additionalProperties: Totals, description: 'each loss\'s totals under its name' })
 export type RunReply = Static<typeof RunReply>
 
 export const RunList = Type.Object({ runs: Type.Array(RunSummary), next: Type.Union([Type.String(), Type.Null()]) })
@@ -89,9 +89,7 @@ export const RunComparison = Type.Object({
   a: RunReply,
   b: RunReply,
   difference: Type.Object({
-    ce: Difference,
-    focal: Difference,
-    perClass: Type.Array(Type.Object({ class: Type.Integer(), ce: Difference, focal: Difference }), { description: 'per class, b − a of the mean losses' })
-  })
+    perClass: Type.Array(Type.Object({ class: Type.Integer() }, { additionalProperties: Difference }), { description: 'per class, b − a of the mean losses of every loss both runs have' })
+  }, { additionalProperties: Difference, description: 'b − a of the mean loss of every loss name both runs have' })
 })
 export type RunComparison = Static<typeof RunComparison>

@@ -7,7 +7,7 @@
 import { invalid } from '../../errors.js'
 import type { ScoreRequest, ScoreResult } from '../../dataplane/index.js'
 import { checkForeign, defaultActivation, lossSpec, namedLosses, type Fields, type Shared } from '../../dataplane/specs.js'
-import { asGiven, balancedWeights, DEFAULTS, type ClassBalance, type LossKind, type Namer } from '../../losses/index.js'
+import { asGiven, balancedWeights, DEFAULTS, type ClassBalance, type LossInput, type LossKind, type Namer } from '../../losses/index.js'
 import type { CompareLossesBody, CompareLossesReply, LossBody } from '../../../schemas/losses.js'
 import type { MetricsBody } from '../../../schemas/metrics.js'
 import { decodeInput } from './arrays.js'
@@ -36,8 +36,7 @@ interface SharedBody extends MetricsBody {
  * The batch, the shared options and the losses `build` makes of them. The shot groups' training
  * counts, when `shots` is absent: classBalance.counts, else the first loss's classCounts.
  */
-function request (body: SharedBody, build: (shared: Shared) => ScoreRequest['losses'], activation: 'softmax' | 'sigmoid'): ScoreRequest {
-  const input = decodeInput(body)
+function request (body: SharedBody, build: (shared: Shared) => ScoreRequest['losses'], activation: 'softmax' | 'sigmoid', input: LossInput = decodeInput(body)): ScoreRequest {
   const { shape } = input
   const balanced = balancedWeights(body.classBalance, { weight: false, alpha: false }, shape.length === 1 ? 1 : shape[1] ?? 1)
   const ignoreIndex = body.ignoreIndex ?? DEFAULTS.ignoreIndex
@@ -70,12 +69,12 @@ function entryName (i: number): Namer {
   return (field) => SHARED_FIELDS.has(field) ? `${field} (as applied to losses[${i}])` : `losses[${i}].${field}`
 }
 
-/** `/loss/compare` with `losses`: the listed losses, the shared fields applied to each. */
-export function compareRequest (body: CompareLossesBody & { losses: NonNullable<CompareLossesBody['losses']> }): ScoreRequest {
+/** `/loss/compare` with `losses`: the listed losses, the shared fields applied to each; `input`, a batch already decoded (a run's). */
+export function compareRequest (body: CompareLossesBody & { losses: NonNullable<CompareLossesBody['losses']> }, input?: LossInput): ScoreRequest {
   for (const key of OWN_OPTIONS) {
     if (body[key] !== undefined) invalid(`${key} is an option of one loss: with losses, give it in the entries it belongs to`)
   }
-  return request(body, (shared) => namedLosses(body.losses as Fields[], shared, 'losses', entryName), 'softmax')
+  return request(body, (shared) => namedLosses(body.losses as Fields[], shared, 'losses', entryName), 'softmax', input)
 }
 
 /** The fixed fields of the reply's schema, and each loss under its name. */

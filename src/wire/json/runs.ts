@@ -6,17 +6,21 @@ import { invalid } from '../../errors.js'
 import type { ScoreRequest } from '../../dataplane/index.js'
 import type { RunState, RunSummary as StoredSummary, RunView } from '../../dataplane/runs/index.js'
 import type { LossInput } from '../../losses/index.js'
-import type { CompareBody } from '../../../schemas/loss.js'
+import type { CompareLossesBody } from '../../../schemas/losses.js'
 import type { BatchBody, RunComparison, RunCreateBody, RunListed, RunReply } from '../../../schemas/runs.js'
+import { compareRequest } from './losses.js'
 import { requestFor } from './request.js'
 
-/** The losses a run scores; their names key its totals. */
-export const RUN_LOSSES = ['ce', 'focal'] as const
+/** A run's reply keys: a loss of a run may not be named so. */
+export const RUN_RESERVED: ReadonlySet<string> = new Set([
+  'id', 'name', 'metadata', 'status', 'created', 'closed', 'classes', 'batches', 'rows', 'options', 'hardest', 'shots',
+  'difference', 'replayed', 'metrics', 'perClass', 'run', 'losses'
+])
 
 const METADATA_LIMIT = 4096
 
 /** The scoring options a run stores. */
-export type RunOptions = Omit<CompareBody, 'logits' | 'labels'>
+export type RunOptions = Omit<CompareLossesBody, 'logits' | 'labels'>
 
 /** What a run stores of its creation body: the scoring options, without what is the run's own. */
 export function runOptions (body: RunCreateBody): RunOptions {
@@ -31,10 +35,23 @@ export function checkMetadata (metadata: Record<string, unknown> | undefined): R
   return metadata
 }
 
-/** A one-row batch of `classes` zeros under the options, so that every option check runs at creation. */
+/** The options applied to a decoded batch: the listed losses, else cross-entropy and focal. */
+function scored (options: RunOptions, input: LossInput): ScoreRequest {
+  const body = { ...options, logits: [], labels: [] }
+  return options.losses === undefined ? requestFor('compare', body, input) : compareRequest({ ...body, losses: options.losses }, input)
+}
+
+/**
+ * A one-row batch of `classes` zeros under the options, so that every option check runs at
+ * creation, and no loss is named like a key of the run's reply.
+ */
 export function probeRequest (options: RunOptions, classes: number): ScoreRequest {
   const input: LossInput = { logits: new Float32Array(classes), shape: [1, classes], labels: { kind: 'index', data: Int32Array.of(0), shape: [1] } }
-  return requestFor('compare', { ...options, logits: [], labels: [] }, input)
+  const request = scored(options, input)
+  request.losses.forEach((loss, i) => {
+    if (RUN_RESERVED.has(loss.label)) invalid(`losses[${i}].name = "${loss.label}" is reserved in a run (${[...RUN_RESERVED].join(', ')}); name the loss otherwise`)
+  })
+  return request
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
@@ -63,10 +80,12 @@ export function runRequest (input: LossInput, classes: number, stored: RunOption
   const frames = input.shape.length === 3 ? input.shape[2] as number : 1
   const rows = (input.shape[0] as number) * frames
   const hardest = stored.hardest === undefined ? undefined : Math.min(stored.hardest, rows)
-  return requestFor('compare', { ...stored, logits: [], labels: [], breakdown: true, hardest }, input)
+  return scored({ ...stored, breakdown: true, hardest }, input)
 }
 
-function lossTotals (state: RunState, name: string): RunReply['ce'] {
+interface Totals { loss: number | null, sum: number, normalizer: number }
+
+function lossTotals (state: RunState, name: string): Totals {
   const totals = state.losses[name]
   if (totals === undefined) throw new Error(`the run has no loss named ${name}`)
   return { loss: totals.normalizer === 0 ? null : totals.sum / totals.normalizer, sum: totals.sum, normalizer: totals.normalizer }
@@ -86,43 +105,52 @@ export function encodeSummary (record: StoredSummary): RunListed {
   }
 }
 
+/** Each loss's totals under its name, beside the schema's fixed fields. */
+type Named<T> = T & Record<string, unknown>
+type ClassRow = Named<RunReply['perClass'][number]>
+export type NamedRun = Named<Omit<RunReply, 'perClass'>> & { perClass: ClassRow[] }
+type DifferenceRow = Named<RunComparison['difference']['perClass'][number]>
+
 /** A run's totals over every batch so far: means as Σ sum / Σ normalizer, per class as Σ sum / Σ count. */
-export function encodeRun ({ record, state }: RunView): RunReply {
+export function encodeRun ({ record, state }: RunView): NamedRun {
+  const names = Object.keys(state.losses)
   const perClass = Array.from(state.classCounts, (count, c) => {
-    const total = (name: string): { sum: number, mean: number | null } => {
+    const row: ClassRow = { class: c, count }
+    for (const name of names) {
       const sum = state.losses[name]?.classSums[c] as number
-      return { sum, mean: count === 0 ? null : sum / count }
+      row[name] = { sum, mean: count === 0 ? null : sum / count }
     }
-    return { class: c, count, ce: total('ce'), focal: total('focal') }
+    return row
   })
-  const reply: RunReply = {
+  const reply: NamedRun = {
     ...encodeSummary(record),
     options: record.options as Record<string, unknown>,
-    ce: lossTotals(state, 'ce'),
-    focal: lossTotals(state, 'focal'),
+    losses: names,
     perClass
   }
+  for (const name of names) reply[name] = lossTotals(state, name)
   if ((record.options as { hardest?: number }).hardest !== undefined) reply.hardest = state.hardest
   return reply
 }
 
+interface ClassTotals { sum: number, mean: number | null }
+
 const minus = (a: number | null, b: number | null): number | null => a === null || b === null ? null : b - a
 
-/** Two runs side by side, and b − a of their mean losses, overall and per class. */
+/** Two runs side by side, and b − a of the mean losses they share by name, overall and per class. */
 export function encodeRunComparison (a: RunView, b: RunView): RunComparison {
   const ra = encodeRun(a)
   const rb = encodeRun(b)
   if (ra.classes !== rb.classes) invalid(`run ${ra.id} has ${ra.classes} classes and run ${rb.id} ${rb.classes}: only runs of the same classes compare`)
-  return {
-    a: ra,
-    b: rb,
-    difference: {
-      ce: minus(ra.ce.loss, rb.ce.loss),
-      focal: minus(ra.focal.loss, rb.focal.loss),
-      perClass: ra.perClass.map((x, c) => {
-        const y = rb.perClass[c] as RunReply['perClass'][number]
-        return { class: c, ce: minus(x.ce.mean, y.ce.mean), focal: minus(x.focal.mean, y.focal.mean) }
-      })
-    }
+  const shared = ra.losses.filter((name) => rb.losses.includes(name))
+  const difference: Named<{ perClass: DifferenceRow[] }> = {
+    perClass: ra.perClass.map((x, c) => {
+      const y = rb.perClass[c] as ClassRow
+      const row: DifferenceRow = { class: c }
+      for (const name of shared) row[name] = minus((x[name] as ClassTotals).mean, (y[name] as ClassTotals).mean)
+      return row
+    })
   }
+  for (const name of shared) difference[name] = minus((ra[name] as Totals).loss, (rb[name] as Totals).loss)
+  return { a: ra, b: rb, difference }
 }
