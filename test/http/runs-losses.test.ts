@@ -36,7 +36,7 @@ function suite (backend: Backend): void {
     before(async () => {
       const fresh = await backend.fresh()
       drop = fresh.drop
-      app = await build(BACKENDS[0], fresh.config)
+      app = await build(BACKENDS[0], { ...fresh.config })
     })
     after(async () => {
       await app.close()
