@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { checkBatchId } from '../src/dataplane/runs/index.js'
+import type { Reduction } from '../src/losses/index.js'
 import type { InferRequest, InferResponse } from '../schemas/v2.js'
 import { runRequest, type RunOptions } from '../src/wire/json/runs.js'
 import { frameResponse, HEADER_LENGTH, type FrameInfo } from '../src/wire/v2/binary.js'
@@ -22,19 +23,21 @@ export async function inferIntoRun (app: FastifyInstance, model: ModelName, body
   const run = await app.runs.definition(runId)
   const options = run.options as RunOptions
   checkRunParameters(body, options)
-  const outputs = runOutputs(body, options)
   const asJson = runRequest(input, run.classes, options)
+  const outputs = runOutputs(body, options, asJson.losses.map((loss) => loss.label))
   // Messages of the core in V2's names, as decodeInfer's requests have them.
   const scoreRequest = { ...asJson, losses: asJson.losses.map((loss) => ({ ...loss, name: v2Name })), name: v2Name }
   const { result, progress, replayed } = await app.runs.putBatch(run, batchId, scoreRequest, options.hardest ?? 0)
   request.runBatch = replayed ? 'replayed' : 'accepted'
-  const encoded = encodeOutputs(result, { model, request: scoreRequest, reduction: 'mean', outputs })
+  // The compare model's answer states the first loss's reduction (asymmetric's default is sum).
+  const reduction = (asJson.losses[0]?.options as { reduction?: Reduction } | undefined)?.reduction ?? 'mean'
+  const encoded = encodeOutputs(result, { model, request: scoreRequest, reduction, outputs })
   const { id } = body
   const response: InferResponse = {
     model_name: model,
     model_version: VERSION,
     ...(id === undefined ? {} : { id }),
-    parameters: runParameters(run.id, batchId, progress, replayed),
+    parameters: runParameters(run.id, batchId, progress, replayed, reduction),
     outputs: encoded.outputs
   }
   if (encoded.binary.length === 0) return response

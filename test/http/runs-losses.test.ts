@@ -70,6 +70,29 @@ function suite (backend: Backend): void {
       close(compared.difference.poly1, 0, 'difference.poly1')
     })
 
+    test('a V2 batch answers <name>_<field> outputs equal to JSON, and the reduction its losses use', async () => {
+      const losses = [{ loss: 'asymmetric' }, { loss: 'focal' }]
+      const part = { logits: [[1, 2, 3, 0, 0, 1], [0, 0, 1, 2, -1, 0]], labels: [2, 0] }
+      const run = (await json(app, 'POST', '/runs', { classes: C, activation: 'sigmoid', losses })).body
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v2/models/compare/infer',
+        payload: {
+          parameters: { run_id: run.id, batch_id: 'v2' },
+          inputs: [{ name: 'logits', datatype: 'FP32', shape: [2, C], data: part.logits.flat() }, { name: 'labels', datatype: 'INT32', shape: [2], data: part.labels }]
+        }
+      })
+      assert.equal(res.statusCode, 200, res.body)
+      const v2 = res.json()
+      assert.equal(v2.parameters.reduction, 'sum')
+      const expected = (await json(app, 'POST', '/loss/compare', { ...part, activation: 'sigmoid', losses })).body
+      const out = (name: string): number => v2.outputs.find((o: { name: string }) => o.name === name).data[0]
+      for (const name of ['asymmetric', 'focal']) {
+        close(out(`${name}_loss`), expected[name].loss, `${name}_loss`)
+        close(out(`${name}_sum`), expected[name].sum, `${name}_sum`)
+      }
+    })
+
     test('reserved and repeated names are refused at creation', async () => {
       const reserved = await json(app, 'POST', '/runs', { classes: C, losses: [{ loss: 'ce', name: 'status' }] })
       assert.equal(reserved.status, 400)

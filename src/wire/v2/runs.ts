@@ -7,16 +7,17 @@
  */
 import { invalid } from '../../errors.js'
 import type { BatchOutcome } from '../../dataplane/runs/index.js'
-import { DEFAULTS, type LossInput } from '../../losses/index.js'
-import type { CompareBody } from '../../../schemas/loss.js'
+import { DEFAULTS, type LossInput, type Reduction } from '../../losses/index.js'
+import type { CompareLossesBody } from '../../../schemas/losses.js'
 import type { InferRequest, InferResponse, Parameters } from '../../../schemas/v2.js'
 import type { FrameInfo } from './binary.js'
 import { PROTOCOL_PARAMETERS, type ModelName, type Need } from './models.js'
+import { namedOutputs } from './losses.js'
 import { outputRequests, type OutputRequest } from './parameters.js'
 import { describe, gather, readFloats, readLabels, shapeText, type RawInput } from './tensors.js'
 
 /** The scoring options a run was created with (the JSON API's fields). */
-type RunOptions = Omit<CompareBody, 'logits' | 'labels'>
+type RunOptions = Omit<CompareLossesBody, 'logits' | 'labels'>
 
 /** Each scoring parameter a batch may repeat, with the run's value of it in V2's terms. */
 const REPEATABLE: Readonly<Record<string, { field: string, of: (o: RunOptions) => unknown }>> = {
@@ -88,16 +89,16 @@ export function checkRunParameters (request: InferRequest, options: RunOptions):
   }
 }
 
-/** The outputs of the batch: compare's, with the analysis ones the run's options keep. */
-export function runOutputs (request: InferRequest, options: RunOptions): OutputRequest[] {
+/** The outputs of the batch: compare's (`<name>_<field>` for a run's `losses`), with the analysis ones the run's options keep. */
+export function runOutputs (request: InferRequest, options: RunOptions, names: readonly string[]): OutputRequest[] {
   const asked = new Set<Need>()
   if (options.breakdown === true) asked.add('breakdown')
   if (options.hardest !== undefined) asked.add('hardest')
   if (options.classBalance !== undefined) asked.add('class_counts')
-  return outputRequests('compare', request, asked)
+  return options.losses === undefined ? outputRequests('compare', request, asked) : outputRequests('compare', request, asked, namedOutputs(names))
 }
 
-/** What the response's parameters say of the run, next to the reduction every V2 answer echoes. */
-export function runParameters (runId: string, batchId: string, progress: BatchOutcome['progress'], replayed: boolean): InferResponse['parameters'] {
-  return { reduction: 'mean', run_id: runId, batch_id: batchId, run_batches: progress.batches, run_rows: progress.rows, replayed }
+/** What the response's parameters say of the run, next to the reduction its losses use, which every V2 answer echoes. */
+export function runParameters (runId: string, batchId: string, progress: BatchOutcome['progress'], replayed: boolean, reduction: Reduction): InferResponse['parameters'] {
+  return { reduction, run_id: runId, batch_id: batchId, run_batches: progress.batches, run_rows: progress.rows, replayed }
 }
