@@ -6,14 +6,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { checkBatchId } from '../src/dataplane/runs/index.js'
-import type { Reduction } from '../src/losses/index.js'
 import type { InferRequest, InferResponse } from '../schemas/v2.js'
 import { runRequest, type RunOptions } from '../src/wire/json/runs.js'
 import { frameResponse, HEADER_LENGTH, type FrameInfo } from '../src/wire/v2/binary.js'
 import { v2Name } from '../src/wire/v2/decode.js'
 import { encodeOutputs } from '../src/wire/v2/encode.js'
 import { VERSION, type ModelName } from '../src/wire/v2/models.js'
-import { checkRunParameters, decodeRunInfer, runOutputs, runParameters } from '../src/wire/v2/runs.js'
+import { checkRunParameters, decodeRunInfer, runOutputs, runParameters, runReduction } from '../src/wire/v2/runs.js'
 
 export async function inferIntoRun (app: FastifyInstance, model: ModelName, body: InferRequest, frame: FrameInfo,
   request: FastifyRequest, reply: FastifyReply): Promise<InferResponse | FastifyReply> {
@@ -29,8 +28,7 @@ export async function inferIntoRun (app: FastifyInstance, model: ModelName, body
   const scoreRequest = { ...asJson, losses: asJson.losses.map((loss) => ({ ...loss, name: v2Name })), name: v2Name }
   const { result, progress, replayed } = await app.runs.putBatch(run, batchId, scoreRequest, options.hardest ?? 0)
   request.runBatch = replayed ? 'replayed' : 'accepted'
-  // The compare model's answer states the first loss's reduction (asymmetric's default is sum).
-  const reduction = (asJson.losses[0]?.options as { reduction?: Reduction } | undefined)?.reduction ?? 'mean'
+  const reduction = runReduction(asJson)
   const encoded = encodeOutputs(result, { model, request: scoreRequest, reduction, outputs })
   const { id } = body
   const response: InferResponse = {

@@ -6,6 +6,7 @@
  * ask for them, with the run's progress in the response's parameters.
  */
 import { invalid } from '../../errors.js'
+import type { ScoreRequest } from '../../dataplane/index.js'
 import type { BatchOutcome } from '../../dataplane/runs/index.js'
 import { DEFAULTS, type LossInput, type Reduction } from '../../losses/index.js'
 import type { CompareLossesBody } from '../../../schemas/losses.js'
@@ -96,6 +97,11 @@ export function runOutputs (request: InferRequest, options: RunOptions, names: r
   if (options.hardest !== undefined) asked.add('hardest')
   if (options.classBalance !== undefined) asked.add('class_counts')
   return options.losses === undefined ? outputRequests('compare', request, asked) : outputRequests('compare', request, asked, namedOutputs(names))
+}
+
+/** The reduction a run's batch states, as the compare model does: its first loss's (asymmetric's default is sum). */
+export function runReduction (request: ScoreRequest): Reduction {
+  return (request.losses[0]?.options as { reduction?: Reduction } | undefined)?.reduction ?? 'mean'
 }
 
 /** What the response's parameters say of the run, next to the reduction its losses use, which every V2 answer echoes. */
