@@ -150,7 +150,7 @@ for (const backend of BACKENDS) {
       await page.click('#run-class-table button[data-sort="count"]')
       assert.deepEqual((await cells(page, '#run-class-table')).map((r) => r[0]?.value), order.map(String).reverse(), 'the tail first')
       assert.equal(await page.getAttribute('#run-class-table th:has(button[data-sort="count"])', 'aria-sort'), 'ascending')
-      await page.click('#run-class-table button[data-sort="ceMean"]')
+      await page.click('#run-class-table button[data-sort="mean:ce"]')
       const ceMeans = (await cells(page, '#run-class-table')).map((r) => Number(r[3]?.value))
       assert.deepEqual(ceMeans, [...ceMeans].sort((x, y) => y - x), 'the hardest classes first')
 
