@@ -111,10 +111,10 @@ for (const backend of BACKENDS) {
         const row = rows[i] ?? []
         assert.deepEqual(row.slice(1).map((c) => c.text), [
           run.name, run.status, `${(run.created as string).slice(0, 19).replace('T', ' ')} UTC`,
-          String(C), '2', String(2 * 31), printed(run.ce.loss), printed(run.focal.loss)
+          String(C), '2', String(2 * 31), 'ce, focal', printed(run.ce.loss), printed(run.focal.loss)
         ])
-        assert.equal(row[7]?.value, String(run.ce.loss))
-        assert.equal(row[8]?.value, String(run.focal.loss))
+        assert.equal(row[8]?.value, String(run.ce.loss))
+        assert.equal(row[9]?.value, String(run.focal.loss))
       }
       assert.equal(await page.isDisabled('#runs-compare'), true)
       assert.equal(await page.isDisabled('#runs-older'), true)
