@@ -136,7 +136,7 @@ export function compareView (root, state) {
     const d = c.difference.shots?.few?.accuracy
     if (fa?.accuracy != null && fb?.accuracy != null && d != null) {
       const lower = losses().filter((l) => (c.difference.shots.few[l.key] ?? 0) < 0).map((l) => l.label)
-      items.push(`The few-shot classes: accuracy ${pct(fa.accuracy)} in a, ${pct(fb.accuracy)} in b (${d < 0 ? '−' : '+'}${pct(Math.abs(d))}, ${verdict(d, true)})` +
+      items.push(`The few-shot classes: accuracy ${pct(fa.accuracy)} in a, ${pct(fb.accuracy)} in b (${d < 0 ? '−' : '+'}${(100 * Math.abs(d)).toFixed(1)} points, ${verdict(d, true)})` +
         (lower.length > 0 ? `; b's mean ${listed(lower)} per row is lower there.` : '.'))
     }
     field('compare-findings').replaceChildren(...items.map((t) => cell('li', t)))
