@@ -41,17 +41,45 @@ export function holder (tag, ...children) {
   return el
 }
 
-/** b − a of a loss with its sign, to the printed precision of `format`; marked better when b is lower. */
-export function differenceCell (difference, format) {
-  const text = difference === null ? '–' : `${difference > 0 ? '+' : difference < 0 ? '−' : ''}${format(Math.abs(difference))}`
-  const td = cell('td', text, difference === null ? '' : difference)
-  if (difference !== null && difference !== 0) td.className = difference < 0 ? 'better' : 'worse'
+/**
+ * b − a with its sign, to the printed precision of `format`; marked better when b is lower (a loss,
+ * a calibration error), or with `higher` when b is higher (an accuracy). Missing (null, or absent
+ * from an older reply) reads –.
+ */
+export function differenceCell (difference, format, higher = false) {
+  const known = difference !== null && difference !== undefined
+  const text = known ? `${difference > 0 ? '+' : difference < 0 ? '−' : ''}${format(Math.abs(difference))}` : '–'
+  const td = cell('td', text, known ? difference : '')
+  if (known && difference !== 0) td.className = (difference < 0) !== higher ? 'better' : 'worse'
   return td
+}
+
+/**
+ * A table's one header row: each column a title, or { title, sort } for a column sorted by its
+ * button (wireSort's button[data-sort]). The thead stays, so wireSort's listener does too.
+ */
+export function setHead (table, columns) {
+  const row = document.createElement('tr')
+  row.append(...columns.map((c) => {
+    const th = document.createElement('th')
+    th.scope = 'col'
+    if (typeof c === 'string') {
+      th.textContent = c
+    } else {
+      const button = cell('button', c.title)
+      button.type = 'button'
+      button.dataset.sort = c.sort
+      th.append(button)
+    }
+    return th
+  }))
+  table.querySelector('thead').replaceChildren(row)
 }
 
 /**
  * Sorting by a table's header buttons (button[data-sort] in thead): a click sorts by that column,
  * a second click reverses it; `sort` = { key, descending } is kept by the caller and updated here.
+ * Returns the marking of the sorted column, for a header rebuilt later.
  */
 export function wireSort (table, sort, rerender) {
   const mark = () => {
@@ -70,6 +98,7 @@ export function wireSort (table, sort, rerender) {
     rerender()
   })
   mark()
+  return mark
 }
 
 /** `items` ordered by `valueOf(item, key)`, ties by class; missing values (null) last either way. */

@@ -73,7 +73,7 @@ export function explorerSection (root, state) {
   state.charts.concentration = concentration
   const picker = lossPicker(root)
   const labelOf = (key) => LOSSES.find((l) => l.key === key)?.label ?? key
-  const renderMetrics = metricsView(root, state, labelOf)
+  const renderMetrics = metricsView(root, state)
   let generation = 0
 
   state.batch = null
@@ -190,7 +190,7 @@ export function explorerSection (root, state) {
     renderConcentration()
     rankOptions(losses)
     renderHardest()
-    renderMetrics(reply.metrics)
+    renderMetrics(reply.metrics, labelOf)
   }
 
   async function score () {

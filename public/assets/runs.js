@@ -8,7 +8,7 @@
 import { ApiError, clearError, getJson, showError } from './api.js'
 import { fmt } from './charts.js'
 import { cell, fillTable, holder, link } from './dom.js'
-import { POLL_MS, compareHash, runHash, runLabel, when } from './run-names.js'
+import { POLL_MS, compareHash, lossNames, runHash, runLabel, when } from './run-names.js'
 import { compareView } from './run-compare.js'
 import { runView } from './run-view.js'
 
@@ -54,7 +54,12 @@ function listView (root, state) {
       check.value = run.id
       check.dataset.label = runLabel(run)
       check.setAttribute('aria-label', `compare ${runLabel(run)}`)
-      const loss = (name) => view === null || view[name].loss === null ? cell('td', '–', '') : cell('td', fmt(view[name].loss), view[name].loss)
+      // A run that scores no loss of this name (losses [ce, poly1] has no focal) shows none, as a run deleted meanwhile does.
+      const loss = (name) => {
+        const mean = view === null ? null : view[name]?.loss ?? null
+        return cell('td', fmt(mean), mean ?? '')
+      }
+      const names = view === null ? '–' : lossNames(view).join(', ')
       const name = holder('th', link(runLabel(run), runHash(run.id)))
       name.scope = 'row'
       name.dataset.value = run.id
@@ -62,7 +67,7 @@ function listView (root, state) {
         holder('td', check), name,
         cell('td', run.status, run.status), cell('td', when(run.created), run.created),
         cell('td', String(run.classes), run.classes), cell('td', String(run.batches), run.batches), cell('td', String(run.rows), run.rows),
-        loss('ce'), loss('focal')
+        cell('td', names, names), loss('ce'), loss('focal')
       ]
     }))
     field('runs-newer').disabled = page === 0

@@ -1,7 +1,8 @@
 /**
  * What the page's browser tests share: Debian's Chromium launched once per file, a page opened on
- * a listening app that records console errors, and the page's own progress markers (each section
- * counts its finished reads in `data-version` and says `data-status`).
+ * a listening app that records console errors, the page's own progress markers (each section
+ * counts its finished reads in `data-version` and says `data-status`), and its tables and numbers
+ * read as the page prints them.
  */
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
@@ -53,3 +54,33 @@ export async function settled (page: Page, id: string, since: number): Promise<s
   }, [id, since])
   return await page.evaluate((el) => document.getElementById(el)?.dataset.status ?? '', id)
 }
+
+/** A number as the page prints it (charts.js fmt): 4 significant digits, an exponent when tiny or huge. */
+export function printed (v: number | null): string {
+  if (v === null) return '–'
+  if (v === 0) return '0'
+  const a = Math.abs(v)
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(2)
+  return Number(v.toPrecision(4)).toString()
+}
+
+/** A share or an accuracy as the page prints it (charts.js pct): percent to 0.1, two significant digits below 0.1%. */
+export const percent = (v: number | null): string => v === null ? '–' : v > 0 && v < 0.001 ? `${(100 * v).toPrecision(2)}%` : `${(100 * v).toFixed(1)}%`
+
+/** b − a as the page prints it (dom.js differenceCell): its sign, then the difference's size in `format`. */
+export const signed = (d: number | null, format: (v: number) => string = printed): string =>
+  d === null ? '–' : `${d > 0 ? '+' : d < 0 ? '−' : ''}${format(Math.abs(d))}`
+
+/** Text and data-value of every cell of a table's body, row by row. */
+export const cells = async (page: Page, selector: string): Promise<Array<Array<{ text: string, value: string }>>> =>
+  await page.$$eval(`${selector} tbody tr`, (rows) => rows.map((r) => Array.from(r.children, (c) => ({ text: c.textContent?.trim() ?? '', value: (c as HTMLElement).dataset.value ?? '' }))))
+
+/** Goes to `hash` and waits for the runs section's read of it; its status. */
+export async function go (page: Page, hash: string): Promise<string> {
+  const v = await version(page, 'runs')
+  await page.evaluate((h) => { window.location.hash = h }, hash)
+  return await settled(page, 'runs', v)
+}
+
+/** The trimmed text of the first element `selector` finds. */
+export const text = async (page: Page, selector: string): Promise<string> => (await page.textContent(selector))?.trim() ?? ''

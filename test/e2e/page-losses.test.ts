@@ -169,8 +169,10 @@ for (const backend of BACKENDS) {
       assert.equal(metrics.kind, 'multiclass')
 
       const headline = await table(page, '#metrics-table')
-      assert.deepEqual(headline.map((r) => r[0]?.[0]), ['accuracy', 'top-5 accuracy', 'mean class accuracy', 'ECE (expected calibration error)', 'MCE (largest bin gap)', 'Brier score'])
-      const expected = [[metrics.accuracy, percent], [metrics.topk['5'], percent], [metrics.meanClassAccuracy, percent], [metrics.ece, four], [metrics.mce, four], [metrics.brier, four]] as const
+      assert.deepEqual(headline.map((r) => r[0]?.[0]), ['accuracy', 'top-5 accuracy', 'mean class accuracy', 'ECE (expected calibration error)', 'MCE (largest bin gap)',
+        'RMSCE (root-mean-square calibration error)', 'Brier score'])
+      const expected = [[metrics.accuracy, percent], [metrics.topk['5'], percent], [metrics.meanClassAccuracy, percent], [metrics.ece, four], [metrics.mce, four],
+        [metrics.rmsce, four], [metrics.brier, four]] as const
       expected.forEach(([value, print], i) => shows(headline[i]?.[1], value, print, headline[i]?.[0]?.[0]))
 
       const diagram = await drawn(page, 'reliability')

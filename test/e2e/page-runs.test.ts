@@ -8,49 +8,9 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import type { Page } from 'playwright-core'
-import { listen, newPage, settled, useBrowser, version } from './browser.js'
+import { cells, go, listen, newPage, printed, settled, text, useBrowser, version } from './browser.js'
+import { C, batch, byCount } from './page-runs-data.js'
 import { BACKENDS, build, post } from '../helper.js'
-
-const C = 5
-/** Rows per class in each batch: a long tail. */
-const PER_CLASS = [16, 8, 4, 2, 1]
-
-/** The page's number format (charts.js fmt): 4 significant digits, an exponent when tiny or huge. */
-function printed (v: number | null): string {
-  if (v === null) return '–'
-  if (v === 0) return '0'
-  const a = Math.abs(v)
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(2)
-  return Number(v.toPrecision(4)).toString()
-}
-
-/**
- * A batch whose true-class logit is `head` on classes 0-1 and `tail` on the others, plus a fixed
- * pseudo-random jitter, so two "checkpoints" differ in where they are good.
- */
-function batch (seed: number, head: number, tail: number): { logits: number[][], labels: number[] } {
-  let s = seed
-  const next = (): number => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5 }
-  const labels = PER_CLASS.flatMap((n, c) => Array<number>(n).fill(c))
-  const logits = labels.map((y) => Array.from({ length: C }, (_, c) => Math.round(1000 * ((c === y ? (y < 2 ? head : tail) : 0) + next())) / 1000))
-  return { logits, labels }
-}
-
-const text = async (page: Page, selector: string): Promise<string> => (await page.textContent(selector))?.trim() ?? ''
-
-/** Text and data-value of every cell of a table's body, row by row. */
-const cells = async (page: Page, selector: string): Promise<Array<Array<{ text: string, value: string }>>> =>
-  await page.$$eval(`${selector} tbody tr`, (rows) => rows.map((r) => Array.from(r.children, (c) => ({ text: c.textContent?.trim() ?? '', value: (c as HTMLElement).dataset.value ?? '' }))))
-
-async function go (page: Page, hash: string): Promise<string> {
-  const v = await version(page, 'runs')
-  await page.evaluate((h) => { window.location.hash = h }, hash)
-  return await settled(page, 'runs', v)
-}
-
-/** Classes by their rows, most first, ties by class: the order the page shows them in. */
-const byCount = (perClass: Array<{ class: number, count: number }>): number[] =>
-  [...perClass].sort((a, b) => b.count - a.count || a.class - b.class).map((c) => c.class)
 
 const browser = useBrowser()
 
@@ -111,10 +71,10 @@ for (const backend of BACKENDS) {
         const row = rows[i] ?? []
         assert.deepEqual(row.slice(1).map((c) => c.text), [
           run.name, run.status, `${(run.created as string).slice(0, 19).replace('T', ' ')} UTC`,
-          String(C), '2', String(2 * 31), printed(run.ce.loss), printed(run.focal.loss)
+          String(C), '2', String(2 * 31), 'ce, focal', printed(run.ce.loss), printed(run.focal.loss)
         ])
-        assert.equal(row[7]?.value, String(run.ce.loss))
-        assert.equal(row[8]?.value, String(run.focal.loss))
+        assert.equal(row[8]?.value, String(run.ce.loss))
+        assert.equal(row[9]?.value, String(run.focal.loss))
       }
       assert.equal(await page.isDisabled('#runs-compare'), true)
       assert.equal(await page.isDisabled('#runs-older'), true)
@@ -150,7 +110,7 @@ for (const backend of BACKENDS) {
       await page.click('#run-class-table button[data-sort="count"]')
       assert.deepEqual((await cells(page, '#run-class-table')).map((r) => r[0]?.value), order.map(String).reverse(), 'the tail first')
       assert.equal(await page.getAttribute('#run-class-table th:has(button[data-sort="count"])', 'aria-sort'), 'ascending')
-      await page.click('#run-class-table button[data-sort="ceMean"]')
+      await page.click('#run-class-table button[data-sort="mean:ce"]')
       const ceMeans = (await cells(page, '#run-class-table')).map((r) => Number(r[3]?.value))
       assert.deepEqual(ceMeans, [...ceMeans].sort((x, y) => y - x), 'the hardest classes first')
 
