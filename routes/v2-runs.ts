@@ -23,7 +23,7 @@ export async function inferIntoRun (app: FastifyInstance, model: ModelName, body
   const options = run.options as RunOptions
   checkRunParameters(body, options)
   const asJson = runRequest(input, run.classes, options)
-  const outputs = runOutputs(body, options, asJson.losses.map((loss) => loss.label))
+  const outputs = runOutputs(body, options, asJson)
   // Messages of the core in V2's names, as decodeInfer's requests have them.
   const scoreRequest = { ...asJson, losses: asJson.losses.map((loss) => ({ ...loss, name: v2Name })), name: v2Name }
   const { result, progress, replayed } = await app.runs.putBatch(run, batchId, scoreRequest, options.hardest ?? 0)

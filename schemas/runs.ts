@@ -1,9 +1,17 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { CompareReply, Labels, Logits } from './loss.js'
-import { CompareLossesBody } from './losses.js'
+import { CompareLossesBody, CompareLossesReply } from './losses.js'
+import { MetricsReply, perClassMetricFields } from './metrics.js'
 
-/** The scoring options of /loss/compare a run applies to every batch, `losses` included; the per-batch metrics are not (yet) a run's. */
-const ScoringOptions = Type.Omit(CompareLossesBody, ['logits', 'labels', 'reduction', 'hardest', 'metrics', 'topk', 'calibrationBins', 'confusion', 'shots'])
+/** The scoring options of /loss/compare a run applies to every batch, `losses` and the metrics included. */
+const ScoringOptions = Type.Object({
+  ...Type.Omit(CompareLossesBody, ['logits', 'labels', 'reduction', 'hardest']).properties,
+  thresholds: Type.Optional(Type.Integer({
+    minimum: 2,
+    maximum: 10000,
+    description: 'with metrics, sigmoid: the K thresholds of the run\'s AP and AUROC, torchmetrics\' binned thresholds=K (a run keeps counts, not every score); default 100'
+  }))
+})
 
 export const RunCreateBody = Type.Object({
   classes: Type.Integer({ minimum: 1, maximum: 100_000, description: 'C, the classes of every batch' }),
@@ -46,6 +54,12 @@ export const BatchReply = Type.Object({
 })
 export type BatchReply = Static<typeof BatchReply>
 
+/** A batch of a run with a `losses` list: /loss/compare's answer with losses, plus the progress. */
+export const BatchLossesReply = Type.Object({ ...CompareLossesReply.properties, run: Progress, replayed: Type.Boolean() }, {
+  additionalProperties: CompareLossesReply.additionalProperties as TSchema,
+  description: CompareLossesReply.description
+})
+
 const Totals = Type.Object({
   loss: Type.Union([Type.Number(), Type.Null()], { description: 'Σ sum / Σ normalizer over every batch; null before any row counted' }),
   sum: Type.Number(),
@@ -76,20 +90,30 @@ export const RunReply = Type.Object({
   ...RunSummary.properties,
   options: Type.Record(Type.String(), Type.Unknown(), { description: 'the scoring options every batch is scored with' }),
   losses: Type.Array(Type.String(), { description: 'the names of the run\'s losses, in order; each keys its totals here and in perClass (ce and focal without `losses`)' }),
-  perClass: Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number() }, { additionalProperties: ClassTotals, description: 'each loss\'s totals under its name' })),
-  hardest: Type.Optional(Type.Record(Type.String(), Type.Array(HardRow), { description: 'per loss, the k rows with the largest loss so far' }))
+  perClass: Type.Array(Type.Object({ class: Type.Integer(), count: Type.Number(), ...perClassMetricFields }, {
+    additionalProperties: ClassTotals, description: 'each loss\'s totals under its name; with metrics, the class\'s metrics over the run'
+  })),
+  hardest: Type.Optional(Type.Record(Type.String(), Type.Array(HardRow), { description: 'per loss, the k rows with the largest loss so far' })),
+  metrics: Type.Optional(MetricsReply)
 }, { additionalProperties: Totals, description: 'each loss\'s totals under its name' })
 export type RunReply = Static<typeof RunReply>
 
 export const RunList = Type.Object({ runs: Type.Array(RunSummary), next: Type.Union([Type.String(), Type.Null()]) })
 
 const Difference = Type.Union([Type.Number(), Type.Null()], { description: 'b − a; null where either is undefined' })
+const ShotDifference = Type.Object({ accuracy: Difference }, { additionalProperties: Difference, description: 'b − a of the group\'s accuracy and of each shared loss\'s mean' })
 
 export const RunComparison = Type.Object({
   a: RunReply,
   b: RunReply,
   difference: Type.Object({
-    perClass: Type.Array(Type.Object({ class: Type.Integer() }, { additionalProperties: Difference }), { description: 'per class, b − a of the mean losses of every loss both runs have' })
+    perClass: Type.Array(Type.Object({ class: Type.Integer() }, { additionalProperties: Difference }), {
+      description: 'per class, b − a of the mean losses of every loss both runs have, and of recall, precision, f1 (or ap) when both have metrics'
+    }),
+    metrics: Type.Optional(Type.Object({
+      topk: Type.Optional(Type.Record(Type.String(), Difference, { description: 'per k both runs report' }))
+    }, { additionalProperties: Difference, description: 'when both runs have metrics: b − a of each scalar metric both report' })),
+    shots: Type.Optional(Type.Object({ many: ShotDifference, medium: ShotDifference, few: ShotDifference }, { description: 'when both runs have shot groups' }))
   }, { additionalProperties: Difference, description: 'b − a of the mean loss of every loss name both runs have' })
 })
 export type RunComparison = Static<typeof RunComparison>

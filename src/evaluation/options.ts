@@ -46,6 +46,8 @@ export const DEFAULT_TOPK: readonly number[] = [1, 5]
 export const DEFAULT_BINS = 15
 export const MAX_BINS = 10000
 export const MAX_THRESHOLDS = 10000
+/** An evaluation run's AP/AUROC thresholds unless it names its own: binned counts keep a run's size fixed. */
+export const RUN_THRESHOLDS = 100
 export const DEFAULT_MANY = 100
 export const DEFAULT_FEW = 20
 

@@ -112,7 +112,7 @@ function suite (backend: Backend): void {
         ['other gamma', URL, { run_id: run.id, batch_id: 'x', gamma: 1 }, tensors(b), 400, 'parameters.gamma = 1 does not match the run\'s gamma = 2'],
         ['other alpha', URL, { run_id: run.id, batch_id: 'x', alpha: -1 }, tensors(b), 400, 'parameters.alpha = -1 does not match the run\'s alpha = 0.25'],
         ['reduction', URL, { run_id: run.id, batch_id: 'x', reduction: 'sum' }, tensors(b), 400,
-          'parameters.reduction is not a parameter of a run\'s batch; it takes run_id, batch_id and, equal to the run\'s, activation, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta'],
+          'parameters.reduction is not a parameter of a run\'s batch; it takes run_id, batch_id and, equal to the run\'s, activation, ignore_index, label_smoothing, gamma, alpha, breakdown, hardest, class_balance_beta, losses, metrics, topk, calibration_bins, confusion, shots_many, shots_few, thresholds'],
         ['weight input', URL, { run_id: run.id, batch_id: 'x' }, [...tensors(b), { name: 'weight', datatype: 'FP32', shape: [C], values: new Array(C).fill(1) }], 400,
           'inputs[2] (weight) is the run\'s to set: a batch of a run takes the inputs logits and labels only'],
         ['other C', URL, { run_id: run.id, batch_id: 'x' }, [{ name: 'logits', datatype: 'FP32', shape: [1, 3], values: [1, 2, 3] }, { name: 'labels', datatype: 'INT64', shape: [1], values: [0] }], 400,

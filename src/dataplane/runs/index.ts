@@ -13,6 +13,7 @@ import type { ScoreRequest, ScoreResult } from '../types.js'
 import { batchState, decodeState, encodeState, emptyState, mergeState, type RunState } from './state.js'
 
 export type { RunHardRow, RunState } from './state.js'
+export { runMetrics } from './metrics.js'
 export type { RunPage, RunRecord, RunSummary } from '../../store/index.js'
 
 export interface RunLimits {

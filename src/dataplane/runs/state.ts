@@ -5,6 +5,8 @@
  * result is the concatenation's whatever the order and the split of the batches. Its size depends on
  * the classes and k, never on the number of batches.
  */
+import { decodeStats, encodeStats } from '../../evaluation/codec.js'
+import { merge, type MetricStats } from '../../evaluation/stats.js'
 import type { HardRow } from '../../losses/index.js'
 import type { ScoreResult } from '../types.js'
 
@@ -29,6 +31,8 @@ export interface RunState {
   readonly classCounts: Float64Array
   readonly losses: Record<string, LossTotals>
   readonly hardest: Record<string, RunHardRow[]>
+  /** The metric statistics, for a run with metrics; undefined before its first batch. */
+  metrics: MetricStats | undefined
 }
 
 export function emptyState (classes: number, losses: readonly string[]): RunState {
@@ -36,7 +40,8 @@ export function emptyState (classes: number, losses: readonly string[]): RunStat
     classes,
     classCounts: new Float64Array(classes),
     losses: Object.fromEntries(losses.map((name) => [name, { sum: 0, normalizer: 0, classSums: new Float64Array(classes) }])),
-    hardest: Object.fromEntries(losses.map((name) => [name, []]))
+    hardest: Object.fromEntries(losses.map((name) => [name, []])),
+    metrics: undefined
   }
 }
 
@@ -70,6 +75,7 @@ export function mergeState (a: RunState, b: RunState, k: number): RunState {
     addInto(into.classSums, totals.classSums)
   }
   for (const [name, rows] of Object.entries(b.hardest)) a.hardest[name] = topHardest(a.hardest[name] ?? [], rows, k)
+  if (b.metrics !== undefined) a.metrics = a.metrics === undefined ? b.metrics : merge(a.metrics, b.metrics)
   return a
 }
 
@@ -88,6 +94,7 @@ export function batchState (result: ScoreResult, classes: number, batch: string)
     }
     state.hardest[scored.name] = (scored.hardest ?? []).map((row) => ({ batch, index: row.index, label: row.label, loss: row.loss }))
   })
+  state.metrics = result.metrics?.stats
   return state
 }
 
@@ -110,6 +117,8 @@ interface Stored {
   classCounts: string
   losses: Record<string, { sum: number, normalizer: number, classSums: string }>
   hardest: Record<string, RunHardRow[]>
+  /** The metric statistics in src/evaluation/codec.ts's binary form, as base64. */
+  metrics?: string
 }
 
 export function encodeState (state: RunState): Uint8Array {
@@ -119,6 +128,7 @@ export function encodeState (state: RunState): Uint8Array {
     losses: Object.fromEntries(Object.entries(state.losses).map(([name, t]) => [name, { sum: t.sum, normalizer: t.normalizer, classSums: b64(t.classSums) }])),
     hardest: state.hardest
   }
+  if (state.metrics !== undefined) stored.metrics = Buffer.from(encodeStats(state.metrics)).toString('base64')
   return Buffer.from(JSON.stringify(stored))
 }
 
@@ -128,6 +138,7 @@ export function decodeState (bytes: Uint8Array): RunState {
     classes: stored.classes,
     classCounts: f64(stored.classCounts),
     losses: Object.fromEntries(Object.entries(stored.losses).map(([name, t]) => [name, { sum: t.sum, normalizer: t.normalizer, classSums: f64(t.classSums) }])),
-    hardest: stored.hardest
+    hardest: stored.hardest,
+    metrics: stored.metrics === undefined ? undefined : decodeStats(new Uint8Array(Buffer.from(stored.metrics, 'base64')))
   }
 }

@@ -101,5 +101,5 @@ export function encodeNamed (result: ScoreResult): NamedReply {
     })
   }
   if (result.classWeights !== undefined) reply.classWeights = Array.from(result.classWeights)
-  return withMetrics(reply, result)
+  return withMetrics(reply, result.metrics)
 }

@@ -4,7 +4,7 @@
  * `breakdown` adds. One call each way, so that every loss route gets them the same.
  */
 import { invalid } from '../../errors.js'
-import type { MetricsRequest, ScoreResult } from '../../dataplane/index.js'
+import type { MetricsRequest, ScoredMetrics } from '../../dataplane/index.js'
 import type { MetricsReport } from '../../evaluation/stats.js'
 import type { ShotGroups } from '../../evaluation/shots.js'
 import type { ClassBalance } from '../../losses/index.js'
@@ -39,11 +39,11 @@ function reportJson (report: MetricsReport): MetricsReply {
 }
 
 /**
- * `reply` with `metrics` when they were scored, and each of its perClass entries (with breakdown)
- * given the class's recall / precision / f1 (softmax) or ap (sigmoid).
+ * `reply` with `metrics` when they were scored (a batch's, or a run's so far), and each of its
+ * perClass entries (with breakdown) given the class's recall / precision / f1 (softmax) or ap (sigmoid).
  */
-export function withMetrics<T extends { perClass?: readonly object[] | undefined, metrics?: MetricsReply | undefined }> (reply: T, result: ScoreResult): T {
-  const { metrics } = result
+export function withMetrics<T extends { perClass?: readonly object[] | undefined, metrics?: MetricsReply | undefined }> (
+  reply: T, metrics: Omit<ScoredMetrics, 'stats'> | undefined): T {
   if (metrics === undefined) return reply
   const { perClass } = metrics
   const entries = perClass === undefined || reply.perClass === undefined

@@ -41,7 +41,7 @@ function scored (result: ScoreResult, name: string): ScoredLoss {
 export function encodeResult (result: ScoreResult): LossReplyJson {
   const [only] = result.losses
   if (only === undefined || result.losses.length !== 1) throw new Error(`expected one loss, got ${result.losses.length}`)
-  return withMetrics(encodeLoss(only, result.classWeights), result)
+  return withMetrics(encodeLoss(only, result.classWeights), result.metrics)
 }
 
 /** /loss/compare: both losses, their per-class totals side by side, the weights once. */
@@ -58,5 +58,5 @@ export function encodeComparison (result: ScoreResult): CompareReply {
     })
   }
   if (result.classWeights !== undefined) reply.classWeights = Array.from(result.classWeights)
-  return withMetrics(reply, result)
+  return withMetrics(reply, result.metrics)
 }

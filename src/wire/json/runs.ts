@@ -2,13 +2,16 @@
  * Runs over JSON: the options a run is created with, checked once on a batch of one row; each
  * batch as the dataplane's request under those options; a run's statistics as its reply.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { invalid } from '../../errors.js'
 import type { ScoreRequest } from '../../dataplane/index.js'
-import type { RunState, RunSummary as StoredSummary, RunView } from '../../dataplane/runs/index.js'
+import { RUN_THRESHOLDS } from '../../evaluation/options.js'
+import { runMetrics, type RunState, type RunSummary as StoredSummary, type RunView } from '../../dataplane/runs/index.js'
 import type { LossInput } from '../../losses/index.js'
 import type { CompareLossesBody } from '../../../schemas/losses.js'
 import type { BatchBody, RunComparison, RunCreateBody, RunListed, RunReply } from '../../../schemas/runs.js'
 import { compareRequest } from './losses.js'
+import { withMetrics } from './metrics.js'
 import { requestFor } from './request.js'
 
 /** A run's reply keys: a loss of a run may not be named so. */
@@ -20,7 +23,7 @@ export const RUN_RESERVED: ReadonlySet<string> = new Set([
 const METADATA_LIMIT = 4096
 
 /** The scoring options a run stores. */
-export type RunOptions = Omit<CompareLossesBody, 'logits' | 'labels'>
+export type RunOptions = Omit<CompareLossesBody, 'logits' | 'labels'> & { thresholds?: number | undefined }
 
 /** What a run stores of its creation body: the scoring options, without what is the run's own. */
 export function runOptions (body: RunCreateBody): RunOptions {
@@ -35,10 +38,19 @@ export function checkMetadata (metadata: Record<string, unknown> | undefined): R
   return metadata
 }
 
-/** The options applied to a decoded batch: the listed losses, else cross-entropy and focal. */
+/**
+ * The options applied to a decoded batch: the listed losses, else cross-entropy and focal, and the
+ * metrics with binned AP/AUROC, whose statistics keep their size however many batches merge.
+ */
 function scored (options: RunOptions, input: LossInput): ScoreRequest {
-  const body = { ...options, logits: [], labels: [] }
-  return options.losses === undefined ? requestFor('compare', body, input) : compareRequest({ ...body, losses: options.losses }, input)
+  const { thresholds, ...compare } = options
+  const body = { ...compare, logits: [], labels: [] }
+  const request = compare.losses === undefined ? requestFor('compare', body, input) : compareRequest({ ...body, losses: compare.losses }, input)
+  if (request.metrics === undefined) {
+    if (thresholds !== undefined) invalid('thresholds needs metrics: true')
+    return request
+  }
+  return { ...request, metrics: { ...request.metrics, options: { ...request.metrics.options, thresholds: thresholds ?? RUN_THRESHOLDS } } }
 }
 
 /**
@@ -54,8 +66,6 @@ export function probeRequest (options: RunOptions, classes: number): ScoreReques
   return request
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
-
 /**
  * One batch under its run's options: C must be the run's, and an option the batch repeats must
  * equal the run's. Per-class totals are always computed (the run keeps them); the hardest rows
@@ -65,7 +75,7 @@ export function batchRequest (body: BatchBody, input: LossInput, classes: number
   for (const [key, value] of Object.entries(body)) {
     if (key === 'logits' || key === 'labels') continue
     const run: unknown = (stored as Record<string, unknown>)[key]
-    if (!same(value, run)) invalid(`${key} = ${JSON.stringify(value)} does not match the run's ${key} = ${JSON.stringify(run ?? null)}`)
+    if (!isDeepStrictEqual(value, run)) invalid(`${key} = ${JSON.stringify(value)} does not match the run's ${key} = ${JSON.stringify(run ?? null)}`)
   }
   return runRequest(input, classes, stored)
 }
@@ -130,14 +140,45 @@ export function encodeRun ({ record, state }: RunView): NamedRun {
   }
   for (const name of names) reply[name] = lossTotals(state, name)
   if ((record.options as { hardest?: number }).hardest !== undefined) reply.hardest = state.hardest
-  return reply
+  return withMetrics(reply, runMetrics(state, probeRequest(record.options as RunOptions, record.classes)))
 }
 
 interface ClassTotals { sum: number, mean: number | null }
 
 const minus = (a: number | null, b: number | null): number | null => a === null || b === null ? null : b - a
 
-/** Two runs side by side, and b − a of the mean losses they share by name, overall and per class. */
+/** The per-class metrics a breakdown gives (recall / precision / f1 softmax, ap sigmoid). */
+const CLASS_METRICS = ['recall', 'precision', 'f1', 'ap'] as const
+
+type Json = Record<string, unknown>
+
+const scalar = (v: unknown): v is number | null => typeof v === 'number' || v === null
+
+/** b − a of every scalar both `a` and `b` have under the same key (`rows` is a count, not a metric). */
+function scalars (a: Json, b: Json, skip: readonly string[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {}
+  for (const [key, x] of Object.entries(a)) {
+    const y = b[key]
+    if (!skip.includes(key) && scalar(x) && scalar(y)) out[key] = minus(x, y)
+  }
+  return out
+}
+
+/** b − a of the metrics both runs report: each scalar, each shared top-k, and the shot groups' accuracy and shared losses. */
+function metricsDifference (a: Json, b: Json): { metrics: Json, shots?: Json } {
+  const metrics: Json = scalars(a, b, ['rows'])
+  const [ka, kb] = [a.topk, b.topk] as Array<Record<string, number> | undefined>
+  if (ka !== undefined && kb !== undefined) metrics.topk = scalars(ka, kb, [])
+  const [sa, sb] = [a.shots, b.shots] as Array<Record<string, Json> | undefined>
+  if (sa === undefined || sb === undefined) return { metrics }
+  const group = (x: Json, y: Json): Json => scalars(x, y, ['classes', 'rows'])
+  return { metrics, shots: { many: group(sa.many as Json, sb.many as Json), medium: group(sa.medium as Json, sb.medium as Json), few: group(sa.few as Json, sb.few as Json) } }
+}
+
+/**
+ * Two runs side by side, and b − a of the mean losses they share by name, overall and per class,
+ * and, when both keep metrics, of the metrics, the per-class metrics and the shot groups.
+ */
 export function encodeRunComparison (a: RunView, b: RunView): RunComparison {
   const ra = encodeRun(a)
   const rb = encodeRun(b)
@@ -148,9 +189,14 @@ export function encodeRunComparison (a: RunView, b: RunView): RunComparison {
       const y = rb.perClass[c] as ClassRow
       const row: DifferenceRow = { class: c }
       for (const name of shared) row[name] = minus((x[name] as ClassTotals).mean, (y[name] as ClassTotals).mean)
+      for (const key of CLASS_METRICS) {
+        const [u, v] = [x[key], y[key]]
+        if (scalar(u) && scalar(v)) row[key] = minus(u, v)
+      }
       return row
     })
   }
   for (const name of shared) difference[name] = minus((ra[name] as Totals).loss, (rb[name] as Totals).loss)
+  if (ra.metrics !== undefined && rb.metrics !== undefined) Object.assign(difference, metricsDifference(ra.metrics as Json, rb.metrics as Json))
   return { a: ra, b: rb, difference }
 }

@@ -5,23 +5,46 @@
  * which must then equal the run's. The answer is the batch's compare outputs, as the run's options
  * ask for them, with the run's progress in the response's parameters.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { invalid } from '../../errors.js'
 import type { ScoreRequest } from '../../dataplane/index.js'
 import type { BatchOutcome } from '../../dataplane/runs/index.js'
+import { DEFAULT_BINS, DEFAULT_FEW, DEFAULT_MANY, RUN_THRESHOLDS } from '../../evaluation/options.js'
 import { DEFAULTS, type LossInput, type Reduction } from '../../losses/index.js'
 import type { CompareLossesBody } from '../../../schemas/losses.js'
 import type { InferRequest, InferResponse, Parameters } from '../../../schemas/v2.js'
 import type { FrameInfo } from './binary.js'
 import { PROTOCOL_PARAMETERS, type ModelName, type Need } from './models.js'
 import { namedOutputs } from './losses.js'
+import { metricNeeds } from './metrics.js'
 import { outputRequests, type OutputRequest } from './parameters.js'
 import { describe, gather, readFloats, readLabels, shapeText, type RawInput } from './tensors.js'
 
-/** The scoring options a run was created with (the JSON API's fields). */
-type RunOptions = Omit<CompareLossesBody, 'logits' | 'labels'>
+/** The scoring options a run was created with (the JSON API's fields) */
+type RunOptions = Omit<CompareLossesBody, 'logits' | 'labels'> & { thresholds?: number | undefined }
+
+/** `topk` as V2 writes it: 5, "1,5" or "[1, 5]" are one list each. */
+const topkList = (value: unknown): string => String(value).replace(/[[\]\s]/g, '')
+
+/** `losses` as V2 writes it, a JSON string: equal as JSON values, whatever the order of each entry's keys. */
+function sameLosses (value: unknown, run: unknown): boolean {
+  if (typeof value !== 'string') return false
+  try {
+    return isDeepStrictEqual(JSON.parse(value), run)
+  } catch {
+    return false
+  }
+}
+
+interface Repeatable {
+  readonly field: string
+  readonly of: (o: RunOptions) => unknown
+  /** How the batch's value is compared with the run's; strict equality otherwise. */
+  readonly same?: (value: unknown, run: unknown) => boolean
+}
 
 /** Each scoring parameter a batch may repeat, with the run's value of it in V2's terms. */
-const REPEATABLE: Readonly<Record<string, { field: string, of: (o: RunOptions) => unknown }>> = {
+const REPEATABLE: Readonly<Record<string, Repeatable>> = {
   activation: { field: 'activation', of: (o) => o.activation ?? DEFAULTS.activation },
   ignore_index: { field: 'ignoreIndex', of: (o) => o.ignoreIndex ?? DEFAULTS.ignoreIndex },
   label_smoothing: { field: 'labelSmoothing', of: (o) => o.labelSmoothing ?? DEFAULTS.labelSmoothing },
@@ -30,7 +53,15 @@ const REPEATABLE: Readonly<Record<string, { field: string, of: (o: RunOptions) =
   alpha: { field: 'alpha', of: (o) => o.alpha === null ? -1 : o.alpha ?? DEFAULTS.alpha },
   breakdown: { field: 'breakdown', of: (o) => o.breakdown ?? false },
   hardest: { field: 'hardest', of: (o) => o.hardest },
-  class_balance_beta: { field: 'classBalance.beta', of: (o) => o.classBalance?.beta }
+  class_balance_beta: { field: 'classBalance.beta', of: (o) => o.classBalance?.beta },
+  losses: { field: 'losses', of: (o) => o.losses, same: sameLosses },
+  metrics: { field: 'metrics', of: (o) => o.metrics ?? false },
+  topk: { field: 'topk', of: (o) => o.topk?.join(','), same: (value, run) => run !== undefined && topkList(value) === run },
+  calibration_bins: { field: 'calibrationBins', of: (o) => o.calibrationBins ?? DEFAULT_BINS },
+  confusion: { field: 'confusion', of: (o) => o.confusion },
+  shots_many: { field: 'shots.many', of: (o) => o.shots === undefined ? undefined : o.shots.many ?? DEFAULT_MANY },
+  shots_few: { field: 'shots.few', of: (o) => o.shots === undefined ? undefined : o.shots.few ?? DEFAULT_FEW },
+  thresholds: { field: 'thresholds', of: (o) => o.metrics === true ? o.thresholds ?? RUN_THRESHOLDS : undefined }
 }
 
 export interface RunInfer {
@@ -84,19 +115,25 @@ export function checkRunParameters (request: InferRequest, options: RunOptions):
     const repeatable = REPEATABLE[key]
     if (repeatable === undefined) continue
     const run = repeatable.of(options)
-    if (value !== run) {
+    if (!(repeatable.same ?? Object.is)(value, run)) {
       invalid(`parameters.${key} = ${describe(value)} does not match the run's ${repeatable.field} = ${Array.isArray(run) ? 'a per-class vector' : JSON.stringify(run ?? null)}`)
     }
   }
 }
 
-/** The outputs of the batch: compare's (`<name>_<field>` for a run's `losses`), with the analysis ones the run's options keep. */
-export function runOutputs (request: InferRequest, options: RunOptions, names: readonly string[]): OutputRequest[] {
-  const asked = new Set<Need>()
-  if (options.breakdown === true) asked.add('breakdown')
+/**
+ * The outputs of the batch: compare's (`<name>_<field>` for a run's `losses`), with the analysis and
+ * metrics ones the run's options keep; `scored` is the batch's request under those options.
+ */
+export function runOutputs (request: InferRequest, options: RunOptions, scored: ScoreRequest): OutputRequest[] {
+  const breakdown = options.breakdown === true
+  const asked = new Set<Need>(metricNeeds(scored.metrics, scored.analysis.activation, scored.input.shape, breakdown))
+  if (breakdown) asked.add('breakdown')
   if (options.hardest !== undefined) asked.add('hardest')
   if (options.classBalance !== undefined) asked.add('class_counts')
-  return options.losses === undefined ? outputRequests('compare', request, asked) : outputRequests('compare', request, asked, namedOutputs(names))
+  return options.losses === undefined
+    ? outputRequests('compare', request, asked)
+    : outputRequests('compare', request, asked, namedOutputs(scored.losses.map((loss) => loss.label)))
 }
 
 /** The reduction a run's batch states, as the compare model does: its first loss's (asymmetric's default is sum). */
