@@ -6,10 +6,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { checkBatchId } from '../src/dataplane/runs/index.js'
 import { decodeInput } from '../src/wire/json/request.js'
+import { encodeNamed } from '../src/wire/json/losses.js'
 import { encodeComparison } from '../src/wire/json/reply.js'
 import { batchRequest, checkMetadata, encodeRun, encodeRunComparison, encodeSummary, probeRequest, runOptions } from '../src/wire/json/runs.js'
 import { errorResponses } from '../schemas/common.js'
-import { BatchBody, BatchParams, BatchReply, CompareParams, ListQuery, RunComparison, RunCreateBody, RunList, RunParams, RunReply, RunSummary } from '../schemas/runs.js'
+import { BatchBody, BatchLossesReply, BatchParams, BatchReply, CompareParams, ListQuery, RunComparison, RunCreateBody, RunList, RunParams, RunReply, RunSummary } from '../schemas/runs.js'
 
 const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/runs', {
@@ -49,9 +50,9 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The /loss format ({logits, labels}); options repeated in the body must equal the run\'s. A retried PUT of the same batch id and batch is answered again and counted once; the same id with another batch is 409.',
       params: BatchParams,
       body: BatchBody,
-      response: { 200: BatchReply, ...errorResponses }
+      response: { 200: Type.Union([BatchReply, BatchLossesReply]), ...errorResponses }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { id, batchId } = request.params
     checkBatchId(batchId, 'batchId')
     const run = await app.runs.definition(id)
@@ -60,8 +61,14 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const options = run.options as ReturnType<typeof runOptions>
     const { result, progress, replayed } = await app.runs.putBatch(run, batchId, batchRequest(request.body, input, run.classes, options), options.hardest ?? 0)
     request.runBatch = replayed ? 'replayed' : 'accepted'
-    const { perClass, ...batch } = encodeComparison(result)
-    return { ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: { id: run.id, ...progress }, replayed }
+    const progressOf = { id: run.id, ...progress }
+    if (options.losses === undefined) {
+      const { perClass, ...batch } = encodeComparison(result)
+      return { ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: progressOf, replayed }
+    }
+    // The names are the caller's: no fixed schema serialises them, so JSON.stringify does (as /loss/compare).
+    const { perClass, ...batch } = encodeNamed(result)
+    return reply.serializer(JSON.stringify).send({ ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: progressOf, replayed })
   })
 
   app.post('/runs/:id/close', {

@@ -64,7 +64,10 @@ function suite (backend: Backend): void {
       }
 
       const other = (await json(app, 'POST', '/runs', { classes: C, losses: [{ loss: 'poly', epsilon: 1, name: 'poly1' }] })).body
-      await json(app, 'PUT', `/runs/${other.id}/batches/all`, whole)
+      const alone = await json(app, 'PUT', `/runs/${other.id}/batches/all`, whole)
+      assert.equal(alone.status, 200, JSON.stringify(alone.body))
+      assert.deepEqual(Object.keys(alone.body).sort(), ['poly1', 'replayed', 'run'])
+      close(alone.body.poly1.loss, expected.poly1.loss, 'the batch answer of a run without ce and focal: poly1.loss')
       const compared = (await json(app, 'GET', `/runs/${id}/compare/${other.id}`)).body
       assert.deepEqual(Object.keys(compared.difference).sort(), ['perClass', 'poly1'])
       close(compared.difference.poly1, 0, 'difference.poly1')
