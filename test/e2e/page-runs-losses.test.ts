@@ -4,6 +4,8 @@
  * without focal loss. Every number the run view and the comparison show is read from the page and
  * compared with GET /runs/{id} and GET /runs/{a}/compare/{b}, exactly in data-value and chart data,
  * and as printed.
+ *
+ * PAGE_SCREENSHOT=docs/screenshot.png writes the README's screenshot on the way: the first run's view.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -196,6 +198,10 @@ for (const backend of BACKENDS) {
       const few = metrics.shots.few
       assert.ok((await page.$$eval('#run-findings li', (items) => items.map((x) => x.textContent))).includes(
         `The ${few.classes} few-shot classes (${few.rows} rows) have ${percent(few.accuracy)} accuracy, the ${metrics.shots.many.classes} many-shot ones ${percent(metrics.shots.many.accuracy)}.`))
+      if (process.env.PAGE_SCREENSHOT !== undefined && backend === BACKENDS[0]) {
+        await page.evaluate(() => document.getElementById('run-totals')?.scrollIntoView())
+        await page.screenshot({ path: process.env.PAGE_SCREENSHOT })
+      }
     })
 
     test('the open run view follows a new batch into its metrics', async () => {

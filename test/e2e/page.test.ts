@@ -2,8 +2,6 @@
  * The page at GET /, in a real browser: Debian's Chromium, headless, driven by playwright-core,
  * against the production app listening on an ephemeral port. What the charts draw and the tables
  * show is read from the page and compared with the service's own answers to the same requests.
- *
- * PAGE_SCREENSHOT=docs/screenshot.png writes the README's screenshot on the way.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -218,10 +216,6 @@ for (const backend of BACKENDS) {
       assert.equal(data[1]?.[0], 0)
       assert.ok(close(data[1]?.at(-1) ?? 0, 1, 1e-9, 0) && close(data[2]?.at(-1) ?? 0, 1, 1e-9, 0))
       assert.ok((data[2]?.[82] ?? 0) > (data[1]?.[82] ?? 1), 'focal loss is more concentrated on the hardest rows')
-      if (process.env.PAGE_SCREENSHOT !== undefined && backend === BACKENDS[0]) {
-        await page.evaluate(() => document.getElementById('explorer')?.scrollIntoView())
-        await page.screenshot({ path: process.env.PAGE_SCREENSHOT })
-      }
       assert.equal(tf.memory().numTensors, tensors)
     })
 
