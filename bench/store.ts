@@ -25,6 +25,7 @@ import pg from 'pg'
 import { openStore } from '../src/store/index.js'
 import type { RunStore } from '../src/store/index.js'
 import { emptyState, encodeState } from '../src/dataplane/runs/state.js'
+import { calibrationStats, type MulticlassStats } from '../src/evaluation/types.js'
 
 interface Place { DATA_DIR: string, DATABASE_URL?: string }
 
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1000' },
     classes: { type: 'string', default: '400' },
     hardest: { type: 'string', default: '10' },
+    metrics: { type: 'boolean', default: false },
     child: { type: 'string' }
   }
 })
@@ -96,6 +98,14 @@ async function throughput (place: Place, store: RunStore): Promise<string> {
     `putBatch ms p50 ${q(0.5)} p99 ${q(0.99)} max ${q(1)}`
 }
 
+/** With --metrics, a run's softmax metric statistics (top-1 and top-5, 15 bins, no confusion matrix) after many batches. */
+function metricStats (classes: number, u: () => number): MulticlassStats {
+  const counts = (): Float64Array => Float64Array.from({ length: classes }, () => Math.floor(u()))
+  const calibration = calibrationStats(15)
+  calibration.count.forEach((_, b) => { calibration.count[b] = Math.floor(u() * 100); calibration.confidence[b] = u(); calibration.accuracy[b] = Math.floor(u()) })
+  return { kind: 'multiclass', classes, rows: 20_000, topk: [1, 5], hits: Float64Array.of(15_000, 18_000), target: counts(), predicted: counts(), correct: counts(), calibration, brier: u(), confusion: undefined }
+}
+
 /** A run's statistics after many batches: every per-class double set, k hardest rows per loss. */
 function realState (): Uint8Array {
   const classes = Number(values.classes)
@@ -108,6 +118,7 @@ function realState (): Uint8Array {
     totals.classSums.forEach((_, c) => { totals.classSums[c] = u() })
     state.hardest[name] = Array.from({ length: Number(values.hardest) }, (_, i) => ({ batch: `rank${i % 8}-step${100 + i}`, index: i * 7, label: i % classes, loss: u() }))
   }
+  if (values.metrics) state.metrics = metricStats(classes, u)
   return encodeState(state)
 }
 
@@ -128,7 +139,7 @@ async function size (store: RunStore, bytesOf: (table: 'runs' | 'batches') => Pr
   const state = realState()
   const perRun = (await bytesOf('runs') - runsBefore) / runs
   return `${perBatch.toFixed(0)} bytes per batch record (${n} batches), ${perRun.toFixed(0)} bytes per run ` +
-    `(${runs} runs, C=${values.classes}, hardest ${values.hardest}: ${state.byteLength}-byte state)`
+    `(${runs} runs, C=${values.classes}, hardest ${values.hardest}${values.metrics ? ', metrics' : ''}: ${state.byteLength}-byte state)`
 }
 
 for (const backend of values.backends.split(',')) {
