@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, engineFor } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { installedBackends, type BackendName } from '../src/engine/backend.js'
+import type { Backend as StoreBackend } from './unit/store/backends.js'
 
 /** Every tfjs backend installed here: each numeric test runs on all of them. */
 export const BACKENDS: readonly BackendName[] = await installedBackends()
@@ -43,6 +44,28 @@ export function suiteApp (use: (app: FastifyInstance) => void, backend?: Backend
   after(async () => {
     assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked by any request, failed ones included')
     await app?.close()
+  })
+}
+
+/**
+ * `suiteApp` on a fresh store of its own (a SQLite file, or a PostgreSQL schema dropped afterwards),
+ * for the suites that run on every store.
+ */
+export function storeSuiteApp (store: StoreBackend, use: (app: FastifyInstance) => void, backend?: BackendName, env: NodeJS.ProcessEnv = {}): void {
+  let drop: (() => Promise<void>) | undefined
+  let app: FastifyInstance | undefined
+  let tensorsBefore = 0
+  before(async () => {
+    const fresh = await store.fresh()
+    drop = fresh.drop
+    app = await build(backend, { ...fresh.config, ...env })
+    use(app)
+    tensorsBefore = tf.memory().numTensors
+  })
+  after(async () => {
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked by any request, failed ones included')
+    await app?.close()
+    await drop?.()
   })
 }
 

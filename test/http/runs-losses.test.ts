@@ -3,11 +3,12 @@
  * /loss/compare with the same list on the concatenation, per class too; two runs compare on the
  * names they share; a reserved or repeated name is refused at creation, naming the entry.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { mulberry32 } from '../../scripts/lib/random.js'
-import { BACKENDS, build } from '../helper.js'
+import type { BackendName } from '../../src/engine/backend.js'
+import { BACKENDS, storeSuiteApp } from '../helper.js'
 import { postgres, sqlite, type Backend } from '../unit/store/backends.js'
 
 const C = 6
@@ -29,19 +30,10 @@ async function json (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT', url: 
   return { status: res.statusCode, body: res.json() }
 }
 
-function suite (backend: Backend): void {
-  describe(`runs with losses on ${backend.name}`, { skip: backend.skip }, () => {
+function suite (backend: Backend, tfjs: BackendName): void {
+  describe(`runs with losses on ${backend.name}, ${tfjs}`, { skip: backend.skip }, () => {
     let app: FastifyInstance
-    let drop: () => Promise<void>
-    before(async () => {
-      const fresh = await backend.fresh()
-      drop = fresh.drop
-      app = await build(BACKENDS[0], { ...fresh.config })
-    })
-    after(async () => {
-      await app.close()
-      await drop()
-    })
+    storeSuiteApp(backend, (built) => { app = built }, tfjs)
 
     test('each named loss equals /loss/compare with losses on the concatenation', async () => {
       const whole = batch(5, 40)
@@ -107,5 +99,7 @@ function suite (backend: Backend): void {
   })
 }
 
-suite(sqlite)
-suite(postgres)
+for (const tfjs of BACKENDS) {
+  suite(sqlite, tfjs)
+  suite(postgres, tfjs)
+}

@@ -5,14 +5,13 @@
  * of AP and AUROC); two runs compare by b − a of their metrics and shot groups; V2 run batches answer
  * the metrics outputs of the JSON reply; the options are checked at creation and on every batch.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
 import { fixture, type MetricsCase } from '../unit/evaluation/fixture.js'
 import { flatten, materialize } from '../golden/inputs.js'
 import { postgres, sqlite, type Backend } from '../unit/store/backends.js'
-import { BACKENDS, build } from '../helper.js'
+import { BACKENDS, storeSuiteApp } from '../helper.js'
 import { compare, expectedMetrics, perClassOf, v2Metrics } from './metrics-golden.js'
 import { binaryRequest, infer } from './v2/client.js'
 import { shapeOf } from './v2/golden.js'
@@ -65,19 +64,7 @@ const byName = (name: string): MetricsCase => fixture.cases.find((c) => c.name =
 function suite (store: Backend, backend: (typeof BACKENDS)[number]): void {
   describe(`runs with metrics on ${store.name}, ${backend}`, { skip: store.skip }, () => {
     let app: FastifyInstance
-    let drop: () => Promise<void>
-    let tensorsBefore = 0
-    before(async () => {
-      const fresh = await store.fresh()
-      drop = fresh.drop
-      app = await build(backend, { ...fresh.config })
-      tensorsBefore = tf.memory().numTensors
-    })
-    after(async () => {
-      assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked')
-      await app.close()
-      await drop()
-    })
+    storeSuiteApp(store, (built) => { app = built }, backend)
 
     test('a run of a case\'s batch in parts equals torchmetrics on the whole batch', async () => {
       assert.ok(CASES.some((c) => c.kind === 'multilabel') && CASES.some((c) => c.kind === 'binary'), 'binned sigmoid cases')

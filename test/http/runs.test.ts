@@ -3,12 +3,11 @@
  * concatenation of its batches, whatever the split and the arrival order; retries count once; the
  * API's errors name what is wrong.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import * as tf from '@tensorflow/tfjs-core'
 import type { FastifyInstance } from 'fastify'
 import { mulberry32 } from '../../scripts/lib/random.js'
-import { BACKENDS, build } from '../helper.js'
+import { BACKENDS, storeSuiteApp } from '../helper.js'
 import { postgres, sqlite, type Backend } from '../unit/store/backends.js'
 
 const C = 10
@@ -35,19 +34,7 @@ const OPTIONS = { gamma: 2, alpha: 0.25, labelSmoothing: 0.1, weight: [1, 2, 1, 
 function suite (backend: Backend): void {
   describe(`runs on ${backend.name}`, { skip: backend.skip }, () => {
     let app: FastifyInstance
-    let drop: () => Promise<void>
-    let tensors = 0
-    before(async () => {
-      const fresh = await backend.fresh()
-      drop = fresh.drop
-      app = await build(BACKENDS[0], { ...fresh.config, MAX_RUNS: '20' })
-      tensors = tf.memory().numTensors
-    })
-    after(async () => {
-      await app.close()
-      await drop()
-      assert.equal(tf.memory().numTensors, tensors, 'tensors leaked')
-    })
+    storeSuiteApp(backend, (built) => { app = built }, BACKENDS[0], { MAX_RUNS: '20' })
 
     test('a run equals /loss/compare on the concatenation, for any split and arrival order', async () => {
       const whole = batch(7, 96)

@@ -4,11 +4,12 @@
  * whichever transport sends it, the outputs are the batch's compare answer and the response's
  * parameters carry the run's progress; errors are V2's `{error}` with PUT's statuses.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import { mulberry32 } from '../../scripts/lib/random.js'
-import { BACKENDS, build } from '../helper.js'
+import type { BackendName } from '../../src/engine/backend.js'
+import { BACKENDS, storeSuiteApp } from '../helper.js'
 import { postgres, sqlite, type Backend } from '../unit/store/backends.js'
 import { binaryRequest, infer, jsonRequest, type Tensor } from './v2/client.js'
 
@@ -35,19 +36,10 @@ async function call (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT', url: 
   return { status: res.statusCode, body: res.json() }
 }
 
-function suite (backend: Backend): void {
-  describe(`V2 batches of a run on ${backend.name}`, { skip: backend.skip }, () => {
+function suite (backend: Backend, tfjs: BackendName): void {
+  describe(`V2 batches of a run on ${backend.name}, ${tfjs}`, { skip: backend.skip }, () => {
     let app: FastifyInstance
-    let drop: () => Promise<void>
-    before(async () => {
-      const fresh = await backend.fresh()
-      drop = fresh.drop
-      app = await build(BACKENDS[0], { ...fresh.config })
-    })
-    after(async () => {
-      await app.close()
-      await drop()
-    })
+    storeSuiteApp(backend, (built) => { app = built }, tfjs)
 
     test('binary and JSON tensors add to the run what the JSON PUT adds, with the same answer', async () => {
       const { body: viaV2 } = await call(app, 'POST', '/runs', { classes: C, ...OPTIONS })
@@ -138,5 +130,7 @@ function suite (backend: Backend): void {
 if (postgres.skip !== undefined && process.env.CI === 'true') {
   test('PostgreSQL is reachable under CI=true', () => { throw new Error(postgres.skip) })
 }
-suite(sqlite)
-suite(postgres)
+for (const tfjs of BACKENDS) {
+  suite(sqlite, tfjs)
+  suite(postgres, tfjs)
+}
