@@ -17,7 +17,7 @@ import { combine, load, type Measurement } from './load.js'
 import { formatSummary, summarise, type CpuProfile } from './profile.js'
 import { checkRows, checkMemory, formatCpu, formatMemory, formatRows, type MemoryPoint, type MemoryResult, type Row } from './report.js'
 import { SCENARIO_IDS, scenarios, type Request, type Scenario } from './scenarios.js'
-import { checkRunRows, formatRunRows, runPhase, type RunRow } from './runs.js'
+import { checkRunRows, formatRunRows, place, prepare, runPhase, withRun, type RunRow } from './runs.js'
 import { remote, ROOT, rssMiB, settle, start, type Server, type ServerKind } from './servers.js'
 
 const HELP = `usage: npm run bench -- [options]
@@ -112,14 +112,14 @@ const logDir = mkdtempSync(join(os.tmpdir(), 'loss-bench-'))
 let keepLogs = values['keep-logs']
 const progress = (line: string): void => { process.stderr.write(line + '\n') }
 
-async function startServer (kind: ServerKind, workers: number, nodeFlags: string[] = []): Promise<Server> {
+async function startServer (kind: ServerKind, workers: number, nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<Server> {
   if (kind === 'service' && values.target !== undefined) return remote(values.target)
   return await start({
     kind,
     workers,
     fromSource,
     logFile: join(logDir, `${kind}-w${workers}.log`),
-    env: kind === 'service' ? serviceEnv : {},
+    env: kind === 'service' ? { ...serviceEnv, ...env } : {},
     nodeFlags
   })
 }
@@ -308,8 +308,10 @@ async function profile (ids: string, kind: string): Promise<void> {
   if (kind !== 'service' && kind !== 'floor') throw new Error(`--profile-server must be service or floor, got ${kind}`)
   const dir = join(logDir, 'cpu-prof')
   keepLogs = true
+  const store = scenario.run === undefined ? undefined : await place(scenario.run.store)
+  if (typeof store === 'string') throw new Error(`cannot profile ${scenario.id}: ${store}`)
   const started = process.hrtime.bigint()
-  const service = await startServer(kind, 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`])
+  const service = await startServer(kind, 1, ['--cpu-prof', `--cpu-prof-dir=${dir}`], store?.env)
   let skipMs = 0
   let m: Measurement
   try {
@@ -318,12 +320,15 @@ async function profile (ids: string, kind: string): Promise<void> {
       await load(service, s, { duration: warmup + duration })
       await settle(service)
     }
+    // A run scenario's run is created (and prefilled) before the profiled span, like the scenarios before it.
+    const profiled = scenario.run === undefined ? scenario : withRun(scenario, await prepare(service, scenario))
     skipMs = Number(process.hrtime.bigint() - started) / 1e6
     progress(`profiling ${scenario.id}: warmup ${warmup}s, measure ${duration}s`)
-    await load(service, scenario, { duration: warmup })
-    m = await load(service, scenario, { duration })
+    await load(service, profiled, { duration: warmup })
+    m = await load(service, profiled, { duration })
   } finally {
     await service.stop()
+    await store?.drop()
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error(`no .cpuprofile was written in ${dir}`)

@@ -35,7 +35,7 @@ export interface RunPhase {
 const PG_URL = process.env.PG_BENCH_URL ?? 'postgres://root@127.0.0.1:5432/test'
 
 /** A store location for the service, and how to remove it; a reason instead when there is none. */
-async function place (store: 'sqlite' | 'postgres'): Promise<{ env: Record<string, string>, drop: () => Promise<void> } | string> {
+export async function place (store: 'sqlite' | 'postgres'): Promise<{ env: Record<string, string>, drop: () => Promise<void> } | string> {
   if (store === 'sqlite') {
     const dir = mkdtempSync(join(os.tmpdir(), 'loss-bench-runs-'))
     return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) }
@@ -61,7 +61,7 @@ async function place (store: 'sqlite' | 'postgres'): Promise<{ env: Record<strin
 }
 
 /** Creates the scenario's run and PUTs its prefill batches of one row each, 8 at a time. */
-async function prepare (server: Server, scenario: Scenario): Promise<string> {
+export async function prepare (server: Server, scenario: Scenario): Promise<string> {
   const setup = scenario.run
   if (setup === undefined) throw new Error(`${scenario.id} is not a run scenario`)
   const created = await fetch(`${server.origin}/runs`, {
@@ -86,7 +86,7 @@ async function prepare (server: Server, scenario: Scenario): Promise<string> {
   return id
 }
 
-const withRun = (scenario: Scenario, id: string): Scenario =>
+export const withRun = (scenario: Scenario, id: string): Scenario =>
   ({ ...scenario, requests: scenario.requests.map((r) => ({ ...r, path: r.path.replace('{run}', id) })) })
 
 async function measure (server: Server, phase: RunPhase, a: Scenario, b: Scenario): Promise<[Measurement, Measurement]> {

@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { buffer, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
 import { unavailable } from './pg-errors.js'
-import { GroupCommit, record, summary, type Row } from './pg-put.js'
+import { GroupCommit } from './group.js'
+import { putGroup, record, summary, type Row } from './pg-put.js'
 import type { NewRun, PutOutcome, RunPage, RunStore, StoreOptions } from './types.js'
 
 const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [{
@@ -116,7 +117,7 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     })
   }
 
-  const groups = new GroupCommit(withClient, now)
+  const groups = new GroupCommit(async (runId, group) => { await withClient(async (client) => { await putGroup(client, new Date(now()), runId, group) }) })
 
   async function lock (client: pg.PoolClient, name: string): Promise<void> {
     await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || $1))", [name])

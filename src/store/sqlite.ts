@@ -5,7 +5,8 @@
  * locks: every write runs in `BEGIN IMMEDIATE`, which takes the file's write lock before it reads,
  * so two processes never both read a run and then wait on each other to upgrade to the write lock
  * (with a deferred BEGIN one of them fails with SQLITE_BUSY at once, busy_timeout or not).
- * better-sqlite3 is synchronous, so within one process a transaction is never interleaved.
+ * better-sqlite3 is synchronous, so within one process a transaction is never interleaved; the
+ * batches of one run are committed in groups (src/store/group.ts).
  *
  * WAL with synchronous=NORMAL: a commit is in the WAL file (the OS's page cache) before it
  * returns, so it survives the process being killed (kill -9); only an OS crash or power loss can
@@ -16,9 +17,11 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { UnavailableError } from '../errors.js'
-import { buffer, bytes, conflictMessage, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
+import { buffer, bytes, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
+import { applyGroup, GroupCommit, settle, type Applied, type PendingPut, type Seen } from './group.js'
 import type { NewRun, PutOutcome, RunPage, RunRecord, RunStore, RunSummary, StoreOptions } from './types.js'
 
 /** How long a process waits for another's write lock before the request gets 503. */
@@ -97,14 +100,23 @@ function record (row: Row): RunRecord {
   return { ...summary(row), state: bytes(row.state) }
 }
 
-/** SQLITE_BUSY (after busy_timeout) and SQLITE_LOCKED mean another process holds the file. */
+/**
+ * SQLITE_BUSY and SQLITE_LOCKED mean another process holds the file's write lock. The connection's
+ * busy timeout is 0, so a call fails at once rather than sleeping on this process's event loop (a
+ * sleeping busy handler would stall every other request of the process); it is retried after a
+ * short, growing, jittered wait, and after BUSY_TIMEOUT_MS the request gets 503.
+ */
 function guard<A extends unknown[], T> (fn: (...args: A) => T): (...args: A) => Promise<T> {
   return async (...args) => {
-    try {
-      return fn(...args)
-    } catch (err) {
-      if (isBusy(err)) throw new UnavailableError(`the run store is busy (${(err as { code: string }).code}); retry`)
-      throw err
+    const deadline = Date.now() + BUSY_TIMEOUT_MS
+    for (let wait = 1; ; wait = Math.min(2 * wait, 16)) {
+      try {
+        return fn(...args)
+      } catch (err) {
+        if (!isBusy(err)) throw err
+        if (Date.now() + wait > deadline) throw new UnavailableError(`the run store is busy (${(err as { code: string }).code}); retry`)
+      }
+      await sleep(wait * (0.5 + Math.random()))
     }
   }
 }
@@ -132,7 +144,7 @@ function useWal (db: Database.Database): void {
     if (Date.now() > deadline) throw new UnavailableError('the run store could not switch its file to WAL; retry')
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5 + Math.random() * 45)
   }
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+  db.pragma('busy_timeout = 0')
 }
 
 export function openSqlite (dataDir: string, options: StoreOptions = {}): RunStore {
@@ -164,22 +176,25 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
     return record(row)
   })
 
-  const putBatch = db.transaction((runId: string, batchId: string, digest: string, rows: number,
-    merge: (state: Uint8Array) => Uint8Array): PutOutcome => {
-    const run = st().getRun.get(runId) as Row | undefined
-    if (run === undefined) return { kind: 'missing' }
-    const seen = st().getBatch.get(run.seq, batchId) as BatchRow | undefined
-    if (seen !== undefined) {
-      if (seen.digest !== digest) return { kind: 'conflict', message: conflictMessage(batchId) }
-      return { kind: 'replayed', run: record(run), progress: { batches: seen.batches_after, rows: seen.rows_after } }
+  /** One group of batches of one run (src/store/group.ts), under the file's write lock. */
+  const putGroup = db.transaction((runId: string, group: readonly PendingPut[]): Applied => {
+    const row = st().getRun.get(runId) as Row | undefined
+    if (row === undefined) return applyGroup(undefined, new Map(), group)
+    const seen = new Map<string, Seen>()
+    for (const put of group) {
+      const recorded = st().getBatch.get(row.seq, put.batchId) as BatchRow | undefined
+      if (recorded !== undefined) seen.set(put.batchId, { digest: recorded.digest, progress: { batches: recorded.batches_after, rows: recorded.rows_after } })
     }
-    if (run.status !== 'open') return { kind: 'closed' }
-    const state = merge(bytes(run.state))
-    const progress = { batches: run.batches + 1, rows: run.rows + rows }
-    st().updateRun.run(buffer(state), progress.batches, progress.rows, run.seq)
-    st().insertBatch.run(run.seq, batchId, digest, rows, progress.batches, progress.rows, now())
-    return { kind: 'added', run: { ...summary(run), ...progress, state, version: run.version + 1 }, progress }
+    const applied = applyGroup(record(row), seen, group)
+    const { added, progress } = applied
+    if (added.length === 0) return applied
+    st().updateRun.run(buffer(applied.state), progress.batches, progress.rows, added.length, row.seq)
+    const at = now()
+    for (const a of added) st().insertBatch.run(row.seq, a.put.batchId, a.put.digest, a.put.rows, a.batches, a.rows, at)
+    return applied
   })
+  const commitGroup = guard((runId: string, group: readonly PendingPut[]) => putGroup.immediate(runId, group))
+  const groups = new GroupCommit(async (runId, group) => { settle(await commitGroup(runId, group)) })
 
   return {
     dialect: 'sqlite',
@@ -203,8 +218,8 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
       return row === undefined ? undefined : record(row)
     }),
     deleteRun: guard((id: string) => st().deleteRun.run(id).changes > 0),
-    putBatch: guard((runId: string, batchId: string, digest: string, rows: number, merge: (state: Uint8Array) => Uint8Array) =>
-      isRunId(runId) ? putBatch.immediate(runId, batchId, digest, rows, merge) : { kind: 'missing' } as const),
+    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> =>
+      isRunId(runId) ? await groups.put(runId, { batchId, digest, rows, merge }) : { kind: 'missing' },
     openRuns: guard(() => st().countOpen.get() as number),
     purgeClosed: guard((olderThanDays: number) => st().purge.run(now() - olderThanDays * DAY_MS).changes),
     ping: guard(() => { db.prepare('SELECT 1').get() }),
@@ -219,7 +234,7 @@ function prepare (db: Database.Database) {
       VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING *`),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getBatch: db.prepare('SELECT digest, batches_after, rows_after FROM batches WHERE run = ? AND batch_id = ?'),
-    updateRun: db.prepare('UPDATE runs SET state = ?, batches = ?, rows = ?, version = version + 1 WHERE seq = ?'),
+    updateRun: db.prepare('UPDATE runs SET state = ?, batches = ?, rows = ?, version = version + ? WHERE seq = ?'),
     insertBatch: db.prepare(`INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
     firstPage: db.prepare(`SELECT ${SUMMARY} FROM runs ORDER BY created DESC, id DESC LIMIT ?`),

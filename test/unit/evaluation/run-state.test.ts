@@ -6,6 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { collect, merge } from '../../../src/evaluation/stats.js'
+import { encodeStats } from '../../../src/evaluation/codec.js'
 import { metricsOptions } from '../../../src/evaluation/options.js'
 import { decodeState, emptyState, encodeState, mergeState, type RunState } from '../../../src/dataplane/runs/state.js'
 import type { LossInput } from '../../../src/losses/types.js'
@@ -36,3 +37,44 @@ for (const activation of ['softmax', 'sigmoid'] as const) {
     assert.deepEqual(state.metrics, stats.reduce((a, b) => merge(a, b)))
   })
 }
+
+function filled (): RunState {
+  const u = mulberry32(7)
+  const state = emptyState(C, ['ce', 'focal ✓'])
+  state.classCounts.forEach((_, c, a) => { a[c] = c * 3 })
+  for (const [name, totals] of Object.entries(state.losses)) {
+    totals.sum = u() * 1e3
+    totals.normalizer = 91
+    totals.classSums.forEach((_, c, a) => { a[c] = u() / 3 })
+    state.hardest[name] = [
+      { batch: 'rank0-step1', index: 4, label: 2, loss: u() * 9 },
+      { batch: 'rank1-step2', index: [3, 15], label: 0, loss: u() }
+    ]
+  }
+  state.metrics = collect(input(4, 12, 'softmax'), 'softmax', -100, metricsOptions({ thresholds: 20 }, C, (f) => f), undefined)
+  return state
+}
+
+test('the stored state is binary and gives back every field bit for bit', () => {
+  const state = filled()
+  const bytes = encodeState(state)
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x4c, 0x53, 0x52, 1])
+  assert.deepEqual(decodeState(bytes), state)
+  assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 3)), /run statistics are truncated/)
+  assert.throws(() => decodeState(Uint8Array.of(0x4c, 0x53, 0x52, 9)), /run statistics are corrupt/)
+})
+
+test('a state stored as JSON by an earlier version is read as it was written', () => {
+  const state = filled()
+  const b64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')
+  const json = Buffer.from(JSON.stringify({
+    classes: state.classes,
+    classCounts: b64(state.classCounts),
+    losses: Object.fromEntries(Object.entries(state.losses).map(([name, t]) => [name, { sum: t.sum, normalizer: t.normalizer, classSums: b64(t.classSums) }])),
+    hardest: state.hardest,
+    metrics: Buffer.from(encodeStats(state.metrics as NonNullable<RunState['metrics']>)).toString('base64')
+  }))
+  const read = decodeState(json)
+  assert.deepEqual(read, state)
+  assert.deepEqual(decodeState(encodeState(read)), state, 'and written back in the binary form')
+})
