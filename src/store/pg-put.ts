@@ -6,10 +6,11 @@
  *
  * The client runs in pg's pipeline mode, which writes a query without waiting for the answer to the
  * one before, so a group costs two round trips: BEGIN, the lock and the lookup of its batch ids go
- * together, and so do the write and COMMIT; every value is a bind parameter. The lookup is its own
- * statement after the lock, so under READ COMMITTED it sees whatever the transaction it waited for
- * committed: a batch id is always looked up under its run's lock, and the batch record's primary key
- * is a second guard.
+ * together, and so do the write and COMMIT. Every value is a bind parameter, and the three
+ * statements are named, so each connection has the server parse and plan them once. The lookup is
+ * its own statement after the lock, so under READ COMMITTED it sees whatever the transaction it
+ * waited for committed: a batch id is always looked up under its run's lock, and the batch
+ * record's primary key is a second guard.
  * @see https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED
  */
 import type pg from 'pg'
@@ -59,9 +60,13 @@ interface Recorded { batch_id: string, digest: string, batches_after: number, ro
 export async function putGroup (client: pg.PoolClient, at: Date, runId: string, group: readonly PendingPut[]): Promise<void> {
   const [, locked, looked] = await Promise.all([
     client.query('BEGIN'),
-    client.query<Row>('SELECT r.* FROM runs r WHERE r.id = $1 FOR UPDATE OF r', [runId]),
-    client.query<Recorded>(`SELECT b.batch_id, b.digest, b.batches_after, b.rows_after FROM batches b JOIN runs r ON r.seq = b.run
-      WHERE r.id = $1 AND b.batch_id = ANY($2::text[])`, [runId, group.map((p) => p.batchId)])
+    client.query<Row>({ name: 'run-lock', text: 'SELECT r.* FROM runs r WHERE r.id = $1 FOR UPDATE OF r', values: [runId] }),
+    client.query<Recorded>({
+      name: 'run-batches',
+      text: `SELECT b.batch_id, b.digest, b.batches_after, b.rows_after FROM batches b JOIN runs r ON r.seq = b.run
+        WHERE r.id = $1 AND b.batch_id = ANY($2::text[])`,
+      values: [runId, group.map((p) => p.batchId)]
+    })
   ])
   const row = locked.rows[0]
   const seen = new Map(looked.rows.map((s): [string, Seen] => [s.batch_id, { digest: s.digest, progress: { batches: s.batches_after, rows: Number(s.rows_after) } }]))
@@ -71,14 +76,17 @@ export async function putGroup (client: pg.PoolClient, at: Date, runId: string, 
     await client.query('COMMIT')
   } else {
     await Promise.all([
-      client.query(`WITH updated AS (
-          UPDATE runs SET state = $2, batches = $3, rows = $4, version = version + $5 WHERE seq = $1 RETURNING seq)
-        INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
-          SELECT updated.seq, b.id, b.digest, b.rows, b.batches, b.total, $11
-          FROM updated, unnest($6::text[], $7::text[], $8::integer[], $9::integer[], $10::bigint[]) AS b (id, digest, rows, batches, total)`,
-      [row.seq, buffer(applied.state), progress.batches, progress.rows, added.length,
-        added.map((a) => a.put.batchId), added.map((a) => a.put.digest), added.map((a) => a.put.rows),
-        added.map((a) => a.batches), added.map((a) => a.rows), at]),
+      client.query({
+        name: 'run-write',
+        text: `WITH updated AS (
+            UPDATE runs SET state = $2, batches = $3, rows = $4, version = version + $5 WHERE seq = $1 RETURNING seq)
+          INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
+            SELECT updated.seq, b.id, b.digest, b.rows, b.batches, b.total, $11
+            FROM updated, unnest($6::text[], $7::text[], $8::integer[], $9::integer[], $10::bigint[]) AS b (id, digest, rows, batches, total)`,
+        values: [row.seq, buffer(applied.state), progress.batches, progress.rows, added.length,
+          added.map((a) => a.put.batchId), added.map((a) => a.put.digest), added.map((a) => a.put.rows),
+          added.map((a) => a.batches), added.map((a) => a.rows), at]
+      }),
       client.query('COMMIT')
     ])
   }
