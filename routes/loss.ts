@@ -55,7 +55,11 @@ const lossRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Union([CompareReply, CompareLossesReply]), ...errorResponses }
     }
   }, async (request, reply) => {
-    if (request.body.losses === undefined) return encodeComparison(await score(request, 'compare', request.body))
+    // The schema's union is for the document: serialised through it, every reply would first be validated against CompareReply.
+    if (request.body.losses === undefined) {
+      const scored = await score(request, 'compare', request.body)
+      return reply.serializer(reply.compileSerializationSchema(CompareReply)).send(encodeComparison(scored))
+    }
     // The names are the caller's: no fixed schema serialises them, so JSON.stringify does.
     return reply.serializer(JSON.stringify).send(encodeNamed(await score(request, 'losses', request.body)))
   })

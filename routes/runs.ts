@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox'
 import { checkBatchId } from '../src/dataplane/runs/index.js'
 import { decodeInput } from '../src/wire/json/request.js'
 import { encodeNamed } from '../src/wire/json/losses.js'
-import { encodeComparison } from '../src/wire/json/reply.js'
+import { encodeComparison, withoutBreakdown } from '../src/wire/json/reply.js'
 import { batchRequest, checkMetadata, encodeRun, encodeRunComparison, encodeSummary, probeRequest, runOptions } from '../src/wire/json/runs.js'
 import { errorResponses } from '../schemas/common.js'
 import { BatchBody, BatchLossesReply, BatchParams, BatchReply, CompareParams, ListQuery, RunComparison, RunCreateBody, RunList, RunParams, RunReply, RunSummary } from '../schemas/runs.js'
@@ -62,13 +62,13 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { result, progress, replayed } = await app.runs.putBatch(run, batchId, batchRequest(request.body, input, run.classes, options), options.hardest ?? 0)
     request.runBatch = replayed ? 'replayed' : 'accepted'
     const progressOf = { id: run.id, ...progress }
+    const shown = options.breakdown === true ? result : withoutBreakdown(result)
     if (options.losses === undefined) {
-      const { perClass, ...batch } = encodeComparison(result)
-      return { ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: progressOf, replayed }
+      // As /loss/compare: its own serializer, not the documented union's (which validates before it serialises).
+      return reply.serializer(reply.compileSerializationSchema(BatchReply)).send({ ...encodeComparison(shown), run: progressOf, replayed })
     }
     // The names are the caller's: no fixed schema serialises them, so JSON.stringify does (as /loss/compare).
-    const { perClass, ...batch } = encodeNamed(result)
-    return reply.serializer(JSON.stringify).send({ ...batch, ...(options.breakdown === true && perClass !== undefined ? { perClass } : {}), run: progressOf, replayed })
+    return reply.serializer(JSON.stringify).send({ ...encodeNamed(shown), run: progressOf, replayed })
   })
 
   app.post('/runs/:id/close', {

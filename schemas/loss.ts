@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULTS } from '../src/losses/defaults.js'
-import { Decoded } from './common.js'
+import { Decoded, NumberOrNull, OneOf, RowIndex } from './common.js'
 import { metricsFields, metricsReplyFields, perClassMetricFields } from './metrics.js'
 
 const Num = Type.Number()
@@ -86,18 +86,16 @@ export const CompareBody = Type.Object({ ...common, ...ceFields, ...focalFields,
 })
 export type CompareBody = Static<typeof CompareBody>
 
-const NestedNumbers = Type.Array(Type.Unknown(), { description: 'per-row [N] ([N][T] temporal) or per-element (logits\' shape) losses' })
-
 export const ClassTotals = Type.Object({
   class: Type.Integer(),
   count: Type.Number({ description: 'softmax: rows labelled with the class (largest target for probabilities); sigmoid: rows whose target is >= 0.5' }),
   sum: Type.Number(),
-  mean: Type.Union([Type.Number(), Type.Null()], { description: 'softmax: sum / count; sigmoid: sum / rows; null when that is 0' }),
+  mean: NumberOrNull({ description: 'softmax: sum / count; sigmoid: sum / rows; null when that is 0' }),
   ...perClassMetricFields
 })
 
 export const HardRow = Type.Object({
-  index: Type.Union([Type.Integer(), Type.Tuple([Type.Integer(), Type.Integer()])], { description: 'row n, or [n, t] for temporal input' }),
+  index: RowIndex({ description: 'row n, or [n, t] for temporal input' }),
   label: Type.Integer({ description: 'class index (largest target for probabilities)' }),
   loss: Type.Number({ description: 'the row\'s loss (sum over classes for sigmoid)' })
 })
@@ -105,10 +103,12 @@ export const HardRow = Type.Object({
 export const ClassWeights = Type.Array(Type.Number(), { description: 'the class-balanced weights used' })
 
 export const LossFields = {
-  loss: Type.Union([Type.Number(), Type.Null(), NestedNumbers], {
-    description: 'the mean or sum; null for a mean over nothing (every row ignored); the array under reduction "none"'
+  loss: Type.Unsafe<number | null | unknown[]>({
+    type: ['number', 'null', 'array'],
+    items: {},
+    description: 'the mean or sum; null for a mean over nothing (every row ignored); under reduction "none" the per-row [N] ([N][T] temporal) or per-element (logits\' shape) losses'
   }),
-  reduction: Type.Union([Type.Literal('mean'), Type.Literal('sum'), Type.Literal('none')]),
+  reduction: OneOf(['mean', 'sum', 'none']),
   sum: Type.Number({ description: 'sum of the per-row / per-element losses' }),
   normalizer: Type.Number({ description: 'what mean divides by; combine batches as Σsum / Σnormalizer' })
 }
@@ -122,7 +122,7 @@ export const LossReply = Type.Object({
 }, { examples: [{ loss: 0.0104, reduction: 'mean', sum: 0.0208, normalizer: 2 }] })
 export type LossReply = Static<typeof LossReply>
 
-export const Totals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.Number(), Type.Null()]) })
+export const Totals = Type.Object({ sum: Type.Number(), mean: NumberOrNull() })
 
 export const CompareReply = Type.Object({
   ce: Type.Object({ ...LossFields, hardest: Type.Optional(Type.Array(HardRow)) }),

@@ -4,6 +4,7 @@
  * Ranges that depend on the batch (k <= C, one count per class, many > few) are checked by the core.
  */
 import { Type, type Static, type TObject } from '@sinclair/typebox'
+import { NumberOrNull, OneOf } from './common.js'
 
 export const Shots = Type.Object({
   counts: Type.Array(Type.Number({ minimum: 0 }), { minItems: 1, description: 'training samples per class, one per class' }),
@@ -29,7 +30,7 @@ export const metricsFields = {
 
 export type MetricsBody = Static<TObject<typeof metricsFields>>
 
-const Nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description })
+const Nullable = (description: string) => NumberOrNull({ description })
 
 const ReliabilityBin = Type.Object({
   lower: Type.Number(),
@@ -46,9 +47,7 @@ const ShotGroup = Type.Object({
 }, { additionalProperties: Nullable('per loss of the route (ce, focal): the mean per-row loss of the group\'s rows; null with no rows') })
 
 export const MetricsReply = Type.Object({
-  kind: Type.Union([Type.Literal('multiclass'), Type.Literal('multilabel'), Type.Literal('binary')], {
-    description: 'softmax: multiclass; sigmoid [N, C]: multilabel; sigmoid [N]: binary'
-  }),
+  kind: OneOf(['multiclass', 'multilabel', 'binary'], { description: 'softmax: multiclass; sigmoid [N, C]: multilabel; sigmoid [N]: binary' }),
   rows: Type.Number({ description: 'samples counted: rows (frames for [N][C][T]) not ignored' }),
   accuracy: Type.Optional(Type.Number({ description: 'MulticlassAccuracy(average="micro", top_k=1) / BinaryAccuracy' })),
   topk: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'per k: MulticlassAccuracy(average="micro", top_k=k)' })),

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { NumberOrNull, OneOf, RowIndex, StringOrNull } from './common.js'
 import { CompareReply, Labels, Logits } from './loss.js'
 import { CompareLossesBody, CompareLossesReply } from './losses.js'
 import { MetricsReply, perClassMetricFields } from './metrics.js'
@@ -61,25 +62,25 @@ export const BatchLossesReply = Type.Object({ ...CompareLossesReply.properties, 
 })
 
 const Totals = Type.Object({
-  loss: Type.Union([Type.Number(), Type.Null()], { description: 'Σ sum / Σ normalizer over every batch; null before any row counted' }),
+  loss: NumberOrNull({ description: 'Σ sum / Σ normalizer over every batch; null before any row counted' }),
   sum: Type.Number(),
   normalizer: Type.Number()
 })
-const ClassTotals = Type.Object({ sum: Type.Number(), mean: Type.Union([Type.Number(), Type.Null()]) })
+const ClassTotals = Type.Object({ sum: Type.Number(), mean: NumberOrNull() })
 const HardRow = Type.Object({
   batch: Type.String(),
-  index: Type.Union([Type.Integer(), Type.Tuple([Type.Integer(), Type.Integer()])]),
+  index: RowIndex(),
   label: Type.Integer(),
   loss: Type.Number()
 })
 
 export const RunSummary = Type.Object({
   id: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
+  name: StringOrNull(),
   metadata: Type.Record(Type.String(), Type.Unknown()),
-  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  status: OneOf(['open', 'closed']),
   created: Type.String(),
-  closed: Type.Union([Type.String(), Type.Null()]),
+  closed: StringOrNull(),
   classes: Type.Integer(),
   batches: Type.Integer(),
   rows: Type.Integer()
@@ -98,9 +99,9 @@ export const RunReply = Type.Object({
 }, { additionalProperties: Totals, description: 'each loss\'s totals under its name' })
 export type RunReply = Static<typeof RunReply>
 
-export const RunList = Type.Object({ runs: Type.Array(RunSummary), next: Type.Union([Type.String(), Type.Null()]) })
+export const RunList = Type.Object({ runs: Type.Array(RunSummary), next: StringOrNull() })
 
-const Difference = Type.Union([Type.Number(), Type.Null()], { description: 'b − a; null where either is undefined' })
+const Difference = NumberOrNull({ description: 'b − a; null where either is undefined' })
 const ShotDifference = Type.Object({ accuracy: Difference }, { additionalProperties: Difference, description: 'b − a of the group\'s accuracy and of each shared loss\'s mean' })
 
 export const RunComparison = Type.Object({

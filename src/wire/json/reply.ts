@@ -44,6 +44,13 @@ export function encodeResult (result: ScoreResult): LossReplyJson {
   return withMetrics(encodeLoss(only, result.classWeights), result.metrics)
 }
 
+/** `result` without what `breakdown` adds: a run scores every batch with it for its statistics, and answers it only when asked. */
+export function withoutBreakdown (result: ScoreResult): ScoreResult {
+  const losses = result.losses.map((loss) => ({ name: loss.name, result: loss.result, perClass: undefined, hardest: loss.hardest }))
+  const metrics = result.metrics === undefined ? undefined : { stats: result.metrics.stats, report: result.metrics.report, perClass: undefined }
+  return { losses, classWeights: result.classWeights, metrics }
+}
+
 /** /loss/compare: both losses, their per-class totals side by side, the weights once. */
 export function encodeComparison (result: ScoreResult): CompareReply {
   const ce = scored(result, 'ce')
