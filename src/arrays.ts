@@ -29,6 +29,12 @@ export function float32 (n: number): Float32Array {
   return new Float32Array(slab, at, n)
 }
 
+export function float64 (n: number): Float64Array {
+  if (n * 8 > OWN_BYTES) return new Float64Array(n)
+  const at = carve(n * 8)
+  return new Float64Array(slab, at, n)
+}
+
 export function int32 (n: number): Int32Array {
   if (n * 4 > OWN_BYTES) return new Int32Array(n)
   const at = carve(n * 4)

@@ -3,6 +3,7 @@
  * top-k at once), the softmax denominator and Σ p² (Brier), in float64 from the float32 logits.
  * Rows are rows of [N, C], or frames (n, t) of [N, C, T] read in place with stride T.
  */
+import { float64 } from '../arrays.js'
 import type { Layout } from '../losses/checks.js'
 import type { RowStats } from '../losses/rowstats.js'
 import type { LossInput } from '../losses/types.js'
@@ -31,9 +32,9 @@ export function collectMulticlass (input: LossInput, layout: Layout, ignoreIndex
   const dense = labels.kind === 'dense' ? labels.data : undefined
   const topk = options.topk
   const kMax = topk.length > 0 ? (topk[topk.length - 1] as number) : 0
-  // One allocation for every small array: a typed array costs 1-5 µs each (see src/arrays.ts).
+  // One view for every small array (src/arrays.ts: a typed array of its own costs 1-5 µs).
   const bins = options.calibrationBins + 1
-  const slab = new Float64Array(kMax + topk.length + 3 * classes + 3 * bins)
+  const slab = float64(kMax + topk.length + 3 * classes + 3 * bins)
   const rankCount = slab.subarray(0, kMax)
   const hits = slab.subarray(kMax, kMax + topk.length)
   const perClass = kMax + topk.length
