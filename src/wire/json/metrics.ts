@@ -38,18 +38,22 @@ function reportJson (report: MetricsReport): MetricsReply {
   return json as unknown as MetricsReply
 }
 
+interface WithMetrics { perClass?: readonly object[] | undefined, metrics?: MetricsReply | undefined }
+
 /**
- * `reply` with `metrics` when they were scored (a batch's, or a run's so far), and each of its
- * perClass entries (with breakdown) given the class's recall / precision / f1 (softmax) or ap (sigmoid).
+ * `reply`, a reply being built, given `metrics` when they were scored (a batch's, or a run's so far),
+ * and each of its perClass entries (with breakdown) the class's recall / precision / f1 (softmax) or
+ * ap (sigmoid). Set on the reply rather than spread into a copy, which costs microseconds on Node 20.
  */
-export function withMetrics<T extends { perClass?: readonly object[] | undefined, metrics?: MetricsReply | undefined }> (
-  reply: T, metrics: Omit<ScoredMetrics, 'stats'> | undefined): T {
+export function withMetrics<T extends WithMetrics> (reply: T, metrics: Omit<ScoredMetrics, 'stats'> | undefined): T {
   if (metrics === undefined) return reply
+  const target: WithMetrics = reply
   const { perClass } = metrics
-  const entries = perClass === undefined || reply.perClass === undefined
-    ? reply.perClass
-    : reply.perClass.map((entry, c) => perClass.kind === 'multiclass'
+  if (perClass !== undefined && target.perClass !== undefined) {
+    target.perClass = target.perClass.map((entry, c) => perClass.kind === 'multiclass'
       ? { ...entry, recall: perClass.recall[c], precision: perClass.precision[c], f1: perClass.f1[c] }
       : { ...entry, ap: perClass.ap[c] })
-  return { ...reply, perClass: entries, metrics: reportJson(metrics.report) }
+  }
+  target.metrics = reportJson(metrics.report)
+  return reply
 }
