@@ -1,7 +1,8 @@
 /**
  * Little-endian binary writing and reading for the statistics a store keeps (metric statistics,
  * a run's state). Arrays of integers (counts) keep their non-zero values as varint (gap, value)
- * pairs; any other array is raw f64, so every double comes back bit for bit.
+ * pairs; any other array is raw f64, so every double comes back bit for bit, all of them or, when
+ * most are zero (one batch's per-class sums), only the others, as (varint gap, f64) pairs.
  */
 import { invalid } from '../errors.js'
 
@@ -70,6 +71,24 @@ export class Writer {
     }
   }
 
+  /** Raw f64, all of them, or only those other than +0 when that is smaller. */
+  sums (a: Float64Array): void {
+    let nonzero = 0
+    for (const v of a) if (v !== 0 || Object.is(v, -0)) nonzero++
+    // A pair takes a varint (1 or 2 bytes for a gap under 16384) and 8.
+    if (10 * nonzero >= 8 * a.length) {
+      this.u8(0); this.f64s(a)
+      return
+    }
+    this.u8(1); this.u32(a.length); this.u32(nonzero)
+    let zeros = 0
+    for (const v of a) {
+      if (v === 0 && !Object.is(v, -0)) { zeros++; continue }
+      this.varint(zeros); this.f64(v)
+      zeros = 0
+    }
+  }
+
   done (): Uint8Array { return new Uint8Array(this.buf, 0, this.at) }
 }
 
@@ -122,6 +141,20 @@ export class Reader {
       }
     } else {
       this.corrupt()
+    }
+    return out
+  }
+
+  sums (): Float64Array {
+    const tag = this.u8()
+    if (tag === 0) return this.f64s()
+    if (tag !== 1) this.corrupt()
+    const out = new Float64Array(this.u32())
+    let i = -1
+    for (let k = this.u32(); k > 0; k--) {
+      i += this.varint() + 1
+      if (i >= out.length) this.corrupt()
+      out[i] = this.f64()
     }
     return out
   }
