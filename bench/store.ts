@@ -2,8 +2,9 @@
  * `npm run bench:store`: what the runs store costs, without HTTP, on SQLite and PostgreSQL.
  *
  * - throughput: `--writers` processes (as WORKERS or replicas would be) put `--batches` batches each
- *   into one run at once, merging a `--state`-byte statistics blob (float64 adds, as a real merge
- *   would); batches/s over the whole, and the latency of one putBatch.
+ *   into one run at once, each with a `--state`-byte delta that the store folds into the run's
+ *   state of that size (float64 adds, as a real merge would); batches/s over the whole, and the
+ *   latency of one putBatch.
  * - size: one run receives `--size-batches` batches (ids like `rank3-step117`, 64-hex digests), and
  *   `--runs` runs are created, each with the statistics a run of `--classes` classes keeping the
  *   `--hardest` hardest rows stores (src/dataplane/runs/state.ts, filled with random doubles so that
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openStore } from '../src/store/index.js'
-import type { RunStore } from '../src/store/index.js'
+import type { Merge, RunStore } from '../src/store/index.js'
 import { emptyState, encodeState } from '../src/dataplane/runs/state.js'
 import { calibrationStats, type MulticlassStats } from '../src/evaluation/types.js'
 
@@ -45,10 +46,13 @@ const { values } = parseArgs({
 })
 
 const digest = (id: string) => createHash('sha256').update(id).digest('hex')
-const merge = (state: Uint8Array) => {
-  const next = new Float64Array(state.byteLength / 8)
-  next.set(new Float64Array(state.buffer.slice(state.byteOffset, state.byteOffset + state.byteLength)))
-  for (let i = 0; i < next.length; i++) next[i] = (next[i] as number) + 1
+const f64 = (bytes: Uint8Array) => new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+const merge: Merge = (state, deltas) => {
+  const next = f64(state)
+  for (const delta of deltas) {
+    const add = f64(delta)
+    for (let i = 0; i < next.length; i++) next[i] = (next[i] as number) + (add[i] as number)
+  }
   return new Uint8Array(next.buffer)
 }
 
@@ -59,11 +63,12 @@ if (values.child !== undefined) {
   await once(process.stdin, 'data')
   process.stdin.destroy()
   const latencies: number[] = []
+  const delta = new Uint8Array(new Float64Array(Number(values.state) / 8).fill(1).buffer)
   const start = performance.timeOrigin + performance.now()
   for (let i = 0; i < job.batches; i++) {
     const id = `rank${job.writer}-step${i}`
     const t = performance.now()
-    const outcome = await store.putBatch(job.runId, id, digest(id), 64, merge)
+    const outcome = await store.putBatch(job.runId, id, digest(id), 64, delta, merge)
     if (outcome.kind !== 'added') throw new Error(`${id}: ${outcome.kind}`)
     latencies.push(performance.now() - t)
   }
@@ -129,7 +134,7 @@ async function size (store: RunStore, bytesOf: (table: 'runs' | 'batches') => Pr
   const before = await bytesOf('batches')
   for (let i = 0; i < n; i++) {
     const id = `rank${i % 8}-step${Math.floor(i / 8)}`
-    await store.putBatch(run.id, id, digest(id), 64, (s) => s)
+    await store.putBatch(run.id, id, digest(id), 64, new Uint8Array(16), (state) => state)
   }
   const perBatch = (await bytesOf('batches') - before) / n
   const runsBefore = await bytesOf('runs')

@@ -59,7 +59,7 @@ const runsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const input = decodeInput(request.body)
     request.batchShape = input.shape
     const options = run.options as ReturnType<typeof runOptions>
-    const { result, progress, replayed } = await app.runs.putBatch(run, batchId, batchRequest(request.body, input, run.classes, options), options.hardest ?? 0)
+    const { result, progress, replayed } = await app.runs.putBatch(run, batchId, batchRequest(request.body, input, run.classes, options))
     request.runBatch = replayed ? 'replayed' : 'accepted'
     const progressOf = { id: run.id, ...progress }
     const shown = options.breakdown === true ? result : withoutBreakdown(result)

@@ -26,7 +26,7 @@ export async function inferIntoRun (app: FastifyInstance, model: ModelName, body
   const outputs = runOutputs(body, options, asJson)
   // Messages of the core in V2's names, as decodeInfer's requests have them.
   const scoreRequest = { ...asJson, losses: asJson.losses.map((loss) => ({ ...loss, name: v2Name })), name: v2Name }
-  const { result, progress, replayed } = await app.runs.putBatch(run, batchId, scoreRequest, options.hardest ?? 0)
+  const { result, progress, replayed } = await app.runs.putBatch(run, batchId, scoreRequest)
   request.runBatch = replayed ? 'replayed' : 'accepted'
   const reduction = runReduction(asJson)
   const encoded = encodeOutputs(result, { model, request: scoreRequest, reduction, outputs })

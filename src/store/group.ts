@@ -1,18 +1,18 @@
 /**
- * Group commit of the batches of one run, for both stores. The batches of a run that arrive while
- * its transaction is in flight (or in the same turn of the event loop) wait, and the next
- * transaction takes all of them: one lock, one merge after another, one write. Each batch still
- * gets its own outcome and progress, as if it had been put alone; a merge that throws fails its own
- * batch only.
+ * Group commit of the batches of one run (the SQLite store's). The batches of a run that arrive
+ * while its transaction is in flight (or in the same turn of the event loop) wait, and the next
+ * transaction takes all of them: one write lock, one merge of all their deltas, one write. Each
+ * batch still gets its own outcome and progress, as if it had been put alone.
  */
 import { conflictMessage } from './common.js'
-import type { Progress, PutOutcome, RunRecord } from './types.js'
+import type { Merge, Progress, PutOutcome, RunSummary } from './types.js'
 
 export interface PendingPut {
   readonly batchId: string
   readonly digest: string
   readonly rows: number
-  readonly merge: (state: Uint8Array) => Uint8Array
+  readonly delta: Uint8Array
+  readonly merge: Merge
   resolve (outcome: PutOutcome): void
   reject (err: unknown): void
 }
@@ -22,23 +22,21 @@ export interface Seen { readonly digest: string, readonly progress: Progress }
 
 export interface Added { readonly put: PendingPut, readonly batches: number, readonly rows: number }
 
-type Settled = { put: PendingPut, outcome: PutOutcome } | { put: PendingPut, error: unknown }
+interface Settled { readonly put: PendingPut, readonly outcome: PutOutcome }
 
 export interface Applied {
   /** Each batch's outcome, delivered by `settle` once the write committed. */
   readonly outcomes: readonly Settled[]
   /** The batches to record, in order. */
   readonly added: readonly Added[]
-  /** The run's state and progress after every added batch. */
-  readonly state: Uint8Array
+  /** The run's progress after every added batch. */
   readonly progress: Progress
 }
 
 /** The outcome of each batch of `group` against `run` as read under its lock (undefined: no such run). */
-export function applyGroup (run: RunRecord | undefined, seen: Map<string, Seen>, group: readonly PendingPut[]): Applied {
+export function applyGroup (run: Pick<RunSummary, 'status' | 'batches' | 'rows'> | undefined, seen: Map<string, Seen>, group: readonly PendingPut[]): Applied {
   const outcomes: Settled[] = []
   const added: Added[] = []
-  let state = run?.state ?? new Uint8Array()
   let progress: Progress = { batches: run?.batches ?? 0, rows: run?.rows ?? 0 }
   for (const put of group) {
     const before = seen.get(put.batchId)
@@ -47,28 +45,22 @@ export function applyGroup (run: RunRecord | undefined, seen: Map<string, Seen>,
       outcomes.push({
         put,
         outcome: before.digest === put.digest
-          ? { kind: 'replayed', run, progress: before.progress }
+          ? { kind: 'replayed', progress: before.progress }
           : { kind: 'conflict', message: conflictMessage(put.batchId) }
       })
     } else if (run.status !== 'open') outcomes.push({ put, outcome: { kind: 'closed' } })
     else {
-      try {
-        state = put.merge(state)
-      } catch (error) {
-        outcomes.push({ put, error })
-        continue
-      }
       progress = { batches: progress.batches + 1, rows: progress.rows + put.rows }
       seen.set(put.batchId, { digest: put.digest, progress })
       added.push({ put, ...progress })
-      outcomes.push({ put, outcome: { kind: 'added', run: { ...run, ...progress, state, version: run.version + added.length }, progress } })
+      outcomes.push({ put, outcome: { kind: 'added', progress } })
     }
   }
-  return { outcomes, added, state, progress }
+  return { outcomes, added, progress }
 }
 
 export function settle (applied: Applied): void {
-  for (const o of applied.outcomes) 'error' in o ? o.put.reject(o.error) : o.put.resolve(o.outcome)
+  for (const o of applied.outcomes) o.put.resolve(o.outcome)
 }
 
 /** At most this many batches in one transaction, so that one group's write stays small. */

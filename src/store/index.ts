@@ -4,7 +4,7 @@
  */
 import type { RunStore, StoreOptions } from './types.js'
 
-export type { NewRun, Progress, PutOutcome, RunPage, RunRecord, RunStatus, RunStore, RunSummary, StoreOptions } from './types.js'
+export type { Merge, NewRun, Progress, PutOutcome, RunPage, RunRecord, RunStatus, RunStore, RunSummary, StoreOptions } from './types.js'
 
 export async function openStore (config: { DATA_DIR: string, DATABASE_URL?: string | undefined }, options: StoreOptions = {}): Promise<RunStore> {
   const url = config.DATABASE_URL

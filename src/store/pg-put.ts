@@ -1,22 +1,24 @@
 /**
- * One group of batches into a PostgreSQL run (src/store/group.ts). A group locks its run's row from
- * the answer to the lock until COMMIT, and in between this process has to run the merges on its
- * event loop, which may be busy scoring other batches: one batch per lock would make every batch of
- * a busy run wait for those delays in turn, one group per lock pays them once.
+ * A batch into a PostgreSQL run, and the folding of its delta into the run's state later.
  *
- * The client runs in pg's pipeline mode, which writes a query without waiting for the answer to the
- * one before, so a group costs two round trips: BEGIN, the lock and the lookup of its batch ids go
- * together, and so do the write and COMMIT. Every value is a bind parameter, and the three
- * statements are named, so each connection has the server parse and plan them once. The lookup is
- * its own statement after the lock, so under READ COMMITTED it sees whatever the transaction it
- * waited for committed: a batch id is always looked up under its run's lock, and the batch
- * record's primary key is a second guard.
+ * A put is one statement, in a transaction of its own: it counts the batch on the run's row and
+ * records the batch with its delta. The run's row is locked only while the server runs that
+ * statement and commits it, never while this process waits for an answer or runs a merge on its
+ * event loop, so the batches of one run from any number of replicas queue for microseconds, not
+ * for round trips. Two puts of one batch id can both see no record of it (each in its own
+ * snapshot); the batch record's primary key stops the second one, whose statement then writes
+ * nothing, and it is tried again: it finds the record and is answered as a replay.
+ *
+ * A fold takes a transaction-scoped advisory lock of the run, without waiting (another fold of the
+ * run is under way: nothing to do), reads the state and the pending deltas in one snapshot, merges
+ * them here, and writes the state and clears the deltas it merged in one commit. Puts go on
+ * meanwhile: their deltas are the next fold's.
  * @see https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED
+ * @see https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS
  */
 import type pg from 'pg'
-import { buffer, bytes } from './common.js'
-import { applyGroup, settle, type PendingPut, type Seen } from './group.js'
-import type { RunRecord, RunSummary } from './types.js'
+import { buffer, bytes, conflictMessage } from './common.js'
+import type { Merge, PutOutcome, RunRecord, RunSummary } from './types.js'
 
 export interface Row {
   seq: string,
@@ -34,6 +36,11 @@ export interface Row {
   version: number
 }
 
+export interface RecordRow extends Row { pending: Buffer[] }
+
+/** The columns of a run as a record: the row and, read in the same snapshot, its pending deltas. */
+export const RECORD = 'r.*, ARRAY(SELECT d.delta FROM deltas d WHERE d.run = r.seq) AS pending'
+
 export function summary (row: Omit<Row, 'state'>): RunSummary {
   return {
     id: row.id,
@@ -50,45 +57,94 @@ export function summary (row: Omit<Row, 'state'>): RunSummary {
   }
 }
 
-export function record (row: Row): RunRecord {
-  return { ...summary(row), state: bytes(row.state) }
+export function record (row: RecordRow): RunRecord {
+  return { ...summary(row), state: bytes(row.state), pending: row.pending.map(bytes) }
 }
 
-interface Recorded { batch_id: string, digest: string, batches_after: number, rows_after: string }
+const PUT = {
+  name: 'run-put',
+  text: `WITH counted AS (
+      UPDATE runs r SET batches = r.batches + 1, rows = r.rows + $3, version = r.version + 1
+      WHERE r.id = $1 AND r.status = 'open' AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.run = r.seq AND b.batch_id = $2)
+      RETURNING r.seq, r.batches, r.rows
+    ), recorded AS (
+      INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
+      SELECT seq, $2, $4, $3, batches, rows, $5 FROM counted
+    ), pending AS (
+      INSERT INTO deltas (run, batch_id, delta) SELECT seq, $2, $6 FROM counted
+    )
+    SELECT batches, rows FROM counted`
+}
 
-/** One transaction for `group`, all of run `runId`; settles each batch's promise once it committed. */
-export async function putGroup (client: pg.PoolClient, at: Date, runId: string, group: readonly PendingPut[]): Promise<void> {
-  const [, locked, looked] = await Promise.all([
+const LOOKUP = {
+  name: 'run-put-lookup',
+  text: `SELECT r.status, b.digest, b.batches_after, b.rows_after FROM runs r
+    LEFT JOIN batches b ON b.run = r.seq AND b.batch_id = $2 WHERE r.id = $1`
+}
+
+interface Lookup { status: 'open' | 'closed', digest: string | null, batches_after: number | null, rows_after: string | null }
+
+const UNIQUE_VIOLATION = '23505'
+
+/** How many times a put that lost a race on its batch id is tried again; the second try finds the record. */
+const ATTEMPTS = 3
+
+/** One batch into run `runId`, counted once whichever replica puts it first. */
+export async function putOne (pool: pg.Pool, at: Date, runId: string, batchId: string, digest: string, rows: number, delta: Uint8Array): Promise<PutOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const counted = await pool.query<{ batches: number, rows: string }>({ ...PUT, values: [runId, batchId, rows, digest, at, buffer(delta)] })
+      const added = counted.rows[0]
+      if (added !== undefined) return { kind: 'added', progress: { batches: added.batches, rows: Number(added.rows) } }
+      const [found] = (await pool.query<Lookup>({ ...LOOKUP, values: [runId, batchId] })).rows
+      if (found === undefined) return { kind: 'missing' }
+      if (found.digest !== null) {
+        return found.digest === digest
+          ? { kind: 'replayed', progress: { batches: found.batches_after ?? 0, rows: Number(found.rows_after) } }
+          : { kind: 'conflict', message: conflictMessage(batchId) }
+      }
+      if (found.status === 'closed') return { kind: 'closed' }
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err
+    }
+    if (attempt === ATTEMPTS) throw new Error(`batch ${JSON.stringify(batchId)} of run ${runId}: neither counted nor recorded after ${ATTEMPTS} attempts`)
+  }
+}
+
+/** Folds the pending deltas of run `runId` (src/store/types.ts RunStore.fold) with `client`, in a transaction. */
+export async function foldRun (client: pg.PoolClient, runId: string, merge: Merge): Promise<number> {
+  const [, lock] = await Promise.all([
     client.query('BEGIN'),
-    client.query<Row>({ name: 'run-lock', text: 'SELECT r.* FROM runs r WHERE r.id = $1 FOR UPDATE OF r', values: [runId] }),
-    client.query<Recorded>({
-      name: 'run-batches',
-      text: `SELECT b.batch_id, b.digest, b.batches_after, b.rows_after FROM batches b JOIN runs r ON r.seq = b.run
-        WHERE r.id = $1 AND b.batch_id = ANY($2::text[])`,
-      values: [runId, group.map((p) => p.batchId)]
+    client.query<{ held: boolean }>({
+      name: 'run-fold-lock',
+      text: "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.runs.fold.' || $1)) AS held",
+      values: [runId]
     })
   ])
-  const row = locked.rows[0]
-  const seen = new Map(looked.rows.map((s): [string, Seen] => [s.batch_id, { digest: s.digest, progress: { batches: s.batches_after, rows: Number(s.rows_after) } }]))
-  const applied = applyGroup(row === undefined ? undefined : record(row), seen, group)
-  const { added, progress } = applied
-  if (row === undefined || added.length === 0) {
+  if (lock.rows[0]?.held !== true) {
     await client.query('COMMIT')
-  } else {
-    await Promise.all([
-      client.query({
-        name: 'run-write',
-        text: `WITH updated AS (
-            UPDATE runs SET state = $2, batches = $3, rows = $4, version = version + $5 WHERE seq = $1 RETURNING seq)
-          INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
-            SELECT updated.seq, b.id, b.digest, b.rows, b.batches, b.total, $11
-            FROM updated, unnest($6::text[], $7::text[], $8::integer[], $9::integer[], $10::bigint[]) AS b (id, digest, rows, batches, total)`,
-        values: [row.seq, buffer(applied.state), progress.batches, progress.rows, added.length,
-          added.map((a) => a.put.batchId), added.map((a) => a.put.digest), added.map((a) => a.put.rows),
-          added.map((a) => a.batches), added.map((a) => a.rows), at]
-      }),
-      client.query('COMMIT')
-    ])
+    return 0
   }
-  settle(applied)
+  // After the lock: this snapshot sees every fold that committed before it.
+  const read = await client.query<{ seq: string, state: Buffer, batch_id: string, delta: Buffer }>({
+    name: 'run-fold-read',
+    text: 'SELECT r.seq, r.state, d.batch_id, d.delta FROM runs r JOIN deltas d ON d.run = r.seq WHERE r.id = $1',
+    values: [runId]
+  })
+  const first = read.rows[0]
+  if (first === undefined) {
+    await client.query('COMMIT')
+    return 0
+  }
+  const state = merge(bytes(first.state), read.rows.map((row) => bytes(row.delta)))
+  await Promise.all([
+    client.query({ name: 'run-fold-state', text: 'UPDATE runs SET state = $2 WHERE seq = $1', values: [first.seq, buffer(state)] }),
+    client.query({
+      name: 'run-fold-clear',
+      text: 'DELETE FROM deltas WHERE run = $1 AND batch_id = ANY($2::text[])',
+      values: [first.seq, read.rows.map((row) => row.batch_id)]
+    }),
+    client.query('COMMIT')
+  ])
+  return read.rows.length
 }

@@ -1,12 +1,14 @@
 /**
  * The shared store: PostgreSQL, for any number of replicas behind a load balancer.
  *
- * SQL per dialect rather than a query builder, because the locking is what differs: a batch locks
- * its run's row with `SELECT … FOR UPDATE` (concurrent batches of one run queue on that row, in any
- * replica), with the batch record's primary key as the last word on a batch id; creating a run and
- * migrating take transaction-scoped advisory locks, because there is no row to lock yet. Batches
- * of one run are committed in groups, two round trips each (src/store/pg-put.ts). Every value
- * travels as a bind parameter, never inside the SQL text.
+ * SQL per dialect rather than a query builder, because the locking is what differs: a batch is
+ * counted on its run's row by one statement that also records it with its delta (concurrent
+ * batches of one run, in any replica, queue on that row only while the server runs the
+ * statement), with the batch record's primary key as the last word on a batch id; every FOLD_EVERY
+ * batches, the put that counted the last of them folds the pending deltas into the run's state in
+ * the background (src/store/pg-put.ts). Creating a run and migrating take transaction-scoped
+ * advisory locks, because there is no row to lock yet. Every value travels as a bind parameter,
+ * never inside the SQL text.
  *
  * The pool drops a client on any error inside a transaction (the server rolls back what the lost
  * session had begun), so a server that went away and came back leaves no broken connection behind.
@@ -16,9 +18,8 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { buffer, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
 import { unavailable } from './pg-errors.js'
-import { GroupCommit } from './group.js'
-import { putGroup, record, summary, type Row } from './pg-put.js'
-import type { NewRun, PutOutcome, RunPage, RunStore, StoreOptions } from './types.js'
+import { foldRun, putOne, RECORD, record, summary, type RecordRow, type Row } from './pg-put.js'
+import type { Merge, NewRun, PutOutcome, RunPage, RunStore, StoreOptions } from './types.js'
 
 const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [{
   version: 1,
@@ -52,7 +53,23 @@ const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> 
       created timestamptz NOT NULL,
       PRIMARY KEY (run, batch_id)
     );`
+}, {
+  version: 2,
+  name: 'batch deltas, kept until folded into the run',
+  // Apart from the batch records, which stay as written: a fold deletes what it merged.
+  // Raw float64s do not compress: stored out of line as they are, without pglz trying.
+  sql: `
+    CREATE TABLE deltas (
+      run bigint NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+      batch_id text NOT NULL,
+      delta bytea NOT NULL,
+      PRIMARY KEY (run, batch_id)
+    );
+    ALTER TABLE deltas ALTER COLUMN delta SET STORAGE EXTERNAL;`
 }]
+
+/** A run's pending deltas are folded every this many batches: what a read merges and a run keeps at most, about. */
+export const FOLD_EVERY = 16
 
 const SUMMARY = 'seq, id, name, metadata, options, classes, status, created, closed, batches, rows, version'
 
@@ -117,7 +134,19 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     })
   }
 
-  const groups = new GroupCommit(async (runId, group) => { await withClient(async (client) => { await putGroup(client, new Date(now()), runId, group) }) })
+  const fold = (runId: string, merge: Merge) => withClient((client) => foldRun(client, runId, merge))
+  /** The folds started by puts, so that close() waits for them. */
+  const folding = new Set<Promise<unknown>>()
+  /** A fold after a put: its failure leaves the deltas pending for the next one, and reads merge them meanwhile. */
+  function foldLater (runId: string, merge: Merge): void {
+    const started = fold(runId, merge).catch(noop).finally(() => folding.delete(started))
+    folding.add(started)
+  }
+  async function getRun (id: string) {
+    if (!isRunId(id)) return undefined
+    const [row] = await query<RecordRow>(`SELECT ${RECORD} FROM runs r WHERE r.id = $1`, [id])
+    return row === undefined ? undefined : record(row)
+  }
 
   async function lock (client: pg.PoolClient, name: string): Promise<void> {
     await client.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.' || $1))", [name])
@@ -142,13 +171,9 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
       const inserted = await client.query<Row>(`INSERT INTO runs (id, name, metadata, options, classes, status, created, state)
         VALUES ($1, $2, $3::json, $4::json, $5, 'open', $6, $7) RETURNING *`,
       [randomUUID(), run.name ?? null, JSON.stringify(run.metadata), JSON.stringify(run.options ?? null), run.classes, new Date(now()), buffer(run.state)])
-      return record(inserted.rows[0] as Row)
+      return record({ ...inserted.rows[0] as Row, pending: [] })
     }),
-    getRun: async (id: string) => {
-      if (!isRunId(id)) return undefined
-      const [row] = await query<Row>('SELECT * FROM runs WHERE id = $1', [id])
-      return row === undefined ? undefined : record(row)
-    },
+    getRun,
     listRuns: async (page: { limit: number, cursor?: string }): Promise<RunPage> => {
       const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
       const rows = after === undefined
@@ -161,18 +186,24 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     },
     closeRun: async (id: string) => {
       if (!isRunId(id)) return undefined
-      const [row] = await query<Row>(`UPDATE runs SET status = 'closed', closed = $2, version = version + 1
-        WHERE id = $1 AND status = 'open' RETURNING *`, [id, new Date(now())])
-      const current = row ?? (await query<Row>('SELECT * FROM runs WHERE id = $1', [id]))[0]
-      return current === undefined ? undefined : record(current)
+      await query("UPDATE runs SET status = 'closed', closed = $2, version = version + 1 WHERE id = $1 AND status = 'open'", [id, new Date(now())])
+      return await getRun(id)
     },
     deleteRun: async (id: string) => isRunId(id) && (await guarded(() => pool.query('DELETE FROM runs WHERE id = $1', [id]))).rowCount === 1,
-    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> =>
-      isRunId(runId) ? await groups.put(runId, { batchId, digest, rows, merge }) : { kind: 'missing' },
+    putBatch: async (runId, batchId, digest, rows, delta, merge): Promise<PutOutcome> => {
+      if (!isRunId(runId)) return { kind: 'missing' }
+      const outcome = await guarded(() => putOne(pool, new Date(now()), runId, batchId, digest, rows, delta))
+      if (outcome.kind === 'added' && outcome.progress.batches % FOLD_EVERY === 0) foldLater(runId, merge)
+      return outcome
+    },
+    fold: async (runId: string, merge: Merge) => isRunId(runId) ? await fold(runId, merge) : 0,
     openRuns: async () => (await query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE status = 'open'"))[0]?.n ?? 0,
     purgeClosed: async (olderThanDays: number) => (await guarded(() =>
       pool.query("DELETE FROM runs WHERE status = 'closed' AND closed < $1", [new Date(now() - olderThanDays * DAY_MS)]))).rowCount ?? 0,
     ping: async () => { await query('SELECT 1') },
-    close: () => pool.end()
+    close: async () => {
+      await Promise.all(folding)
+      await pool.end()
+    }
   }
 }

@@ -6,7 +6,8 @@
  * so two processes never both read a run and then wait on each other to upgrade to the write lock
  * (with a deferred BEGIN one of them fails with SQLITE_BUSY at once, busy_timeout or not).
  * better-sqlite3 is synchronous, so within one process a transaction is never interleaved; the
- * batches of one run are committed in groups (src/store/group.ts).
+ * batches of one run are committed in groups (src/store/group.ts), and a group's deltas are folded
+ * into the run's state in its own transaction: nothing is left pending unless a merge threw.
  *
  * WAL with synchronous=NORMAL: a commit is in the WAL file (the OS's page cache) before it
  * returns, so it survives the process being killed (kill -9); only an OS crash or power loss can
@@ -22,7 +23,7 @@ import Database from 'better-sqlite3'
 import { UnavailableError } from '../errors.js'
 import { buffer, bytes, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
 import { applyGroup, GroupCommit, settle, type Applied, type PendingPut, type Seen } from './group.js'
-import type { NewRun, PutOutcome, RunPage, RunRecord, RunStore, RunSummary, StoreOptions } from './types.js'
+import type { Merge, NewRun, PutOutcome, RunPage, RunRecord, RunStore, RunSummary, StoreOptions } from './types.js'
 
 /** How long a process waits for another's write lock before the request gets 503. */
 const BUSY_TIMEOUT_MS = 5000
@@ -59,6 +60,16 @@ const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> 
       created INTEGER NOT NULL,
       PRIMARY KEY (run, batch_id)
     ) WITHOUT ROWID;`
+}, {
+  version: 2,
+  name: 'batch deltas, kept until folded into the run',
+  sql: `
+    CREATE TABLE deltas (
+      run INTEGER NOT NULL REFERENCES runs (seq) ON DELETE CASCADE,
+      batch_id TEXT NOT NULL,
+      delta BLOB NOT NULL,
+      PRIMARY KEY (run, batch_id)
+    );`
 }]
 
 const SUMMARY = 'seq, id, name, metadata, options, classes, status, created, closed, batches, rows, version'
@@ -96,8 +107,8 @@ function summary (row: Omit<Row, 'state'>): RunSummary {
   }
 }
 
-function record (row: Row): RunRecord {
-  return { ...summary(row), state: bytes(row.state) }
+function record (row: Row, pending: readonly Buffer[]): RunRecord {
+  return { ...summary(row), state: bytes(row.state), pending: pending.map(bytes) }
 }
 
 /**
@@ -118,6 +129,15 @@ function guard<A extends unknown[], T> (fn: (...args: A) => T): (...args: A) => 
       }
       await sleep(wait * (0.5 + Math.random()))
     }
+  }
+}
+
+/** The state with `deltas` folded in, or null when the merge threw: then the deltas stay pending (RunStore.putBatch). */
+function mergedOrNull (merge: Merge, state: Buffer, deltas: readonly Uint8Array[]): Buffer | null {
+  try {
+    return buffer(merge(bytes(state), deltas))
+  } catch {
+    return null
   }
 }
 
@@ -173,7 +193,12 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
     if (open >= maxOpen) throw tooManyRuns(maxOpen)
     const row = st().insertRun.get(randomUUID(), run.name ?? null, JSON.stringify(run.metadata),
       JSON.stringify(run.options ?? null), run.classes, now(), buffer(run.state)) as Row
-    return record(row)
+    return record(row, [])
+  })
+  /** The run and its pending deltas, in one read transaction: one snapshot of both. */
+  const getRun = db.transaction((id: string): RunRecord | undefined => {
+    const row = st().getRun.get(id) as Row | undefined
+    return row === undefined ? undefined : record(row, st().pending.all(row.seq) as Buffer[])
   })
 
   /** One group of batches of one run (src/store/group.ts), under the file's write lock. */
@@ -185,13 +210,31 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
       const recorded = st().getBatch.get(row.seq, put.batchId) as BatchRow | undefined
       if (recorded !== undefined) seen.set(put.batchId, { digest: recorded.digest, progress: { batches: recorded.batches_after, rows: recorded.rows_after } })
     }
-    const applied = applyGroup(record(row), seen, group)
+    const applied = applyGroup(row, seen, group)
     const { added, progress } = applied
-    if (added.length === 0) return applied
-    st().updateRun.run(buffer(applied.state), progress.batches, progress.rows, added.length, row.seq)
+    const first = added[0]
+    if (first === undefined) return applied
+    const state = mergedOrNull(first.put.merge, row.state, added.map((a) => a.put.delta))
+    st().updateRun.run(state, progress.batches, progress.rows, added.length, row.seq)
     const at = now()
-    for (const a of added) st().insertBatch.run(row.seq, a.put.batchId, a.put.digest, a.put.rows, a.batches, a.rows, at)
+    for (const a of added) {
+      st().insertBatch.run(row.seq, a.put.batchId, a.put.digest, a.put.rows, a.batches, a.rows, at)
+      if (state === null) st().insertDelta.run(row.seq, a.put.batchId, buffer(a.put.delta))
+    }
     return applied
+  })
+  const fold = db.transaction((runId: string, merge: Merge): number => {
+    const row = st().getRun.get(runId) as Row | undefined
+    if (row === undefined) return 0
+    const pending = st().pendingIds.all(row.seq) as Array<{ batch_id: string, delta: Buffer }>
+    if (pending.length === 0) return 0
+    st().foldRun.run(buffer(merge(bytes(row.state), pending.map((p) => bytes(p.delta)))), row.seq)
+    for (const p of pending) st().folded.run(row.seq, p.batch_id)
+    return pending.length
+  })
+  const closeRun = db.transaction((id: string): RunRecord | undefined => {
+    st().closeRun.run(now(), id)
+    return getRun(id)
   })
   const commitGroup = guard((runId: string, group: readonly PendingPut[]) => putGroup.immediate(runId, group))
   const groups = new GroupCommit(async (runId, group) => { settle(await commitGroup(runId, group)) })
@@ -200,10 +243,7 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
     dialect: 'sqlite',
     migrate: guard(() => migrate.immediate()),
     createRun: guard((run: NewRun, maxOpen: number) => createRun.immediate(run, maxOpen)),
-    getRun: guard((id: string) => {
-      const row = st().getRun.get(id) as Row | undefined
-      return row === undefined ? undefined : record(row)
-    }),
+    getRun: guard((id: string) => getRun(id)),
     listRuns: guard((page: { limit: number, cursor?: string }): RunPage => {
       const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor)
       const rows = (after === undefined
@@ -213,13 +253,11 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
       const last = runs.at(-1)
       return { runs: runs.map(summary), next: rows.length > page.limit && last !== undefined ? encodeCursor(last.created, last.id) : null }
     }),
-    closeRun: guard((id: string) => {
-      const row = (st().closeRun.get(now(), id) ?? st().getRun.get(id)) as Row | undefined
-      return row === undefined ? undefined : record(row)
-    }),
+    closeRun: guard((id: string) => closeRun.immediate(id)),
     deleteRun: guard((id: string) => st().deleteRun.run(id).changes > 0),
-    putBatch: async (runId, batchId, digest, rows, merge): Promise<PutOutcome> =>
-      isRunId(runId) ? await groups.put(runId, { batchId, digest, rows, merge }) : { kind: 'missing' },
+    putBatch: async (runId, batchId, digest, rows, delta, merge): Promise<PutOutcome> =>
+      isRunId(runId) ? await groups.put(runId, { batchId, digest, rows, delta, merge }) : { kind: 'missing' },
+    fold: guard((runId: string, merge: Merge) => fold.immediate(runId, merge)),
     openRuns: guard(() => st().countOpen.get() as number),
     purgeClosed: guard((olderThanDays: number) => st().purge.run(now() - olderThanDays * DAY_MS).changes),
     ping: guard(() => { db.prepare('SELECT 1').get() }),
@@ -234,12 +272,17 @@ function prepare (db: Database.Database) {
       VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING *`),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getBatch: db.prepare('SELECT digest, batches_after, rows_after FROM batches WHERE run = ? AND batch_id = ?'),
-    updateRun: db.prepare('UPDATE runs SET state = ?, batches = ?, rows = ?, version = version + ? WHERE seq = ?'),
+    pending: db.prepare('SELECT delta FROM deltas WHERE run = ?').pluck(),
+    pendingIds: db.prepare('SELECT batch_id, delta FROM deltas WHERE run = ?'),
+    updateRun: db.prepare('UPDATE runs SET state = coalesce(?, state), batches = ?, rows = ?, version = version + ? WHERE seq = ?'),
+    foldRun: db.prepare('UPDATE runs SET state = ? WHERE seq = ?'),
+    folded: db.prepare('DELETE FROM deltas WHERE run = ? AND batch_id = ?'),
     insertBatch: db.prepare(`INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    insertDelta: db.prepare('INSERT INTO deltas (run, batch_id, delta) VALUES (?, ?, ?)'),
     firstPage: db.prepare(`SELECT ${SUMMARY} FROM runs ORDER BY created DESC, id DESC LIMIT ?`),
     nextPage: db.prepare(`SELECT ${SUMMARY} FROM runs WHERE (created, id) < (?, ?) ORDER BY created DESC, id DESC LIMIT ?`),
-    closeRun: db.prepare("UPDATE runs SET status = 'closed', closed = ?, version = version + 1 WHERE id = ? AND status = 'open' RETURNING *"),
+    closeRun: db.prepare("UPDATE runs SET status = 'closed', closed = ?, version = version + 1 WHERE id = ? AND status = 'open'"),
     deleteRun: db.prepare('DELETE FROM runs WHERE id = ?'),
     purge: db.prepare("DELETE FROM runs WHERE status = 'closed' AND closed < ?")
   }

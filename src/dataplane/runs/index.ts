@@ -1,8 +1,9 @@
 /**
- * Evaluation runs: batches scored with the run's options, their statistics merged into the run in
- * one store transaction each, so any number of clients, processes and replicas can add batches to
- * one run and a retried batch is counted once. The codecs build each batch's ScoreRequest from the
- * run's options; this layer scores it, fingerprints it and merges it.
+ * Evaluation runs: batches scored with the run's options, each counted and recorded with its
+ * statistics (its delta) in one store transaction, so any number of clients, processes and replicas
+ * can add batches to one run and a retried batch is counted once; the store folds the deltas into
+ * the run's state (src/store/types.ts). The codecs build each batch's ScoreRequest from the run's
+ * options; this layer scores it, fingerprints it and encodes its delta.
  */
 import { createHash } from 'node:crypto'
 import { ConflictError, invalid, NotFoundError } from '../../errors.js'
@@ -10,7 +11,7 @@ import type { LossInput } from '../../losses/index.js'
 import type { NewRun, Progress, RunPage, RunRecord, RunStore } from '../../store/index.js'
 import type { Dataplane } from '../index.js'
 import type { ScoreRequest, ScoreResult } from '../types.js'
-import { batchState, decodeState, encodeState, emptyState, mergeState, type RunState } from './state.js'
+import { batchState, currentState, encodeState, emptyState, foldStates, type RunState } from './state.js'
 
 export type { RunHardRow, RunState } from './state.js'
 export { runMetrics } from './metrics.js'
@@ -67,6 +68,11 @@ export function batchDigest (input: LossInput): string {
   return hash.digest('hex')
 }
 
+/** The k of a run's hardest rows, as both codecs store it in the run's options. */
+function hardestOf (options: unknown): number {
+  return (options as { hardest?: number } | null)?.hardest ?? 0
+}
+
 /** A run that is closed refuses batches: a conflict, told apart so that metrics can count it. */
 export class RunClosedError extends ConflictError {}
 
@@ -111,7 +117,7 @@ export class Runs {
 
   async view (id: string): Promise<RunView> {
     const record = await this.get(id)
-    return { record, state: decodeState(record.state) }
+    return { record, state: currentState(record.state, record.pending, hardestOf(record.options)) }
   }
 
   async list (limit: number, cursor: string | undefined): Promise<RunPage> {
@@ -130,17 +136,18 @@ export class Runs {
   }
 
   /**
-   * Scores one batch of `run` and merges it. The request must ask for the per-class totals and, when
+   * Scores one batch of `run` and puts its delta. The request must ask for the per-class totals and, when
    * the run keeps hardest rows, for them (the codec builds it from the run's options). A retried
    * batch id with the same batch is scored again, answered with the progress it had when it was
    * counted, and not counted twice; with another batch it is a conflict.
    */
-  async putBatch (run: RunDefinition, batchId: string, request: ScoreRequest, hardest: number): Promise<BatchOutcome> {
+  async putBatch (run: RunDefinition, batchId: string, request: ScoreRequest): Promise<BatchOutcome> {
     const result = await this.dataplane.score(request)
     const rows = request.input.shape[0] as number
-    const delta = batchState(result, run.classes, batchId)
-    const outcome = await this.store.putBatch(run.id, batchId, batchDigest(request.input), rows,
-      (state) => encodeState(mergeState(decodeState(state), delta, hardest)))
+    const hardest = hardestOf(run.options)
+    const delta = encodeState(batchState(result, run.classes, batchId))
+    const outcome = await this.store.putBatch(run.id, batchId, batchDigest(request.input), rows, delta,
+      (state, deltas) => foldStates(state, deltas, hardest))
     switch (outcome.kind) {
       case 'added':
       case 'replayed':

@@ -99,26 +99,45 @@ export function batchState (result: ScoreResult, classes: number, batch: string)
   return state
 }
 
+/** `deltas` (encoded batch states) folded into `state` (an encoded run state), keeping the `k` hardest rows. */
+export function foldStates (state: Uint8Array, deltas: readonly Uint8Array[], k: number): Uint8Array {
+  const into = decodeState(state)
+  for (const delta of deltas) mergeState(into, decodeState(delta), k)
+  return encodeState(into)
+}
+
+/** A run's state as stored (src/store/types.ts RunRecord): its folded state with its pending deltas merged in. */
+export function currentState (state: Uint8Array, pending: readonly Uint8Array[], k: number): RunState {
+  const into = decodeState(state)
+  for (const delta of pending) mergeState(into, decodeState(delta), k)
+  return into
+}
+
 /*
- * The bytes a store keeps: "LSR" + version 1, then the fields in a fixed order, every float64 array
- * as its raw bytes, so every double comes back bit for bit and encoding is a copy. A state that
- * starts with "{" is the JSON form earlier versions stored (float64 arrays as base64): it is read,
- * and written back in the binary form by the run's next batch.
+ * The bytes a store keeps: "LSR" + version 2, then the fields in a fixed order; the rows per class
+ * and the per-class sums as sums (src/evaluation/bytes.ts), every double bit for bit, dense ones
+ * as a copy of their bytes. A batch's delta touches only the classes of its rows, so its vectors
+ * are mostly zeros and written sparse; a run's state, once most classes were seen, is written
+ * dense. Version 1 wrote every
+ * vector as raw f64; a state that starts with "{" is the JSON form earlier versions stored (float64
+ * arrays as base64). Both are read, and folded states are written in version 2.
  */
 
-const MAGIC = [0x4c, 0x53, 0x52, 1]
+const MAGIC = [0x4c, 0x53, 0x52]
+const VERSION = 2
 
 export function encodeState (state: RunState): Uint8Array {
   const names = Object.keys(state.losses)
   const metrics = state.metrics === undefined ? undefined : encodeStats(state.metrics)
   const w = new Writer(256 + 8 * state.classes * (names.length + 1) + (metrics?.length ?? 0))
   for (const b of MAGIC) w.u8(b)
+  w.u8(VERSION)
   w.u32(state.classes)
-  w.f64s(state.classCounts)
+  w.sums(state.classCounts)
   w.u32(names.length)
   for (const name of names) {
     const totals = state.losses[name] as LossTotals
-    w.text(name); w.f64(totals.sum); w.f64(totals.normalizer); w.f64s(totals.classSums)
+    w.text(name); w.f64(totals.sum); w.f64(totals.normalizer); w.sums(totals.classSums)
     const rows = state.hardest[name] ?? []
     w.u32(rows.length)
     for (const row of rows) {
@@ -136,13 +155,16 @@ export function decodeState (bytes: Uint8Array): RunState {
   if (bytes[0] === 0x7b) return decodeJsonState(bytes)
   const r = new Reader(bytes, 'run statistics')
   for (const b of MAGIC) if (r.u8() !== b) r.corrupt()
+  const version = r.u8()
+  if (version !== 1 && version !== VERSION) r.corrupt()
+  const vector = version === 1 ? () => r.f64s() : () => r.sums()
   const classes = r.u32()
-  const classCounts = r.f64s()
+  const classCounts = vector()
   const losses: Record<string, LossTotals> = {}
   const hardest: Record<string, RunHardRow[]> = {}
   for (let n = r.u32(); n > 0; n--) {
     const name = r.text()
-    losses[name] = { sum: r.f64(), normalizer: r.f64(), classSums: r.f64s() }
+    losses[name] = { sum: r.f64(), normalizer: r.f64(), classSums: vector() }
     const rows: RunHardRow[] = []
     for (let k = r.u32(); k > 0; k--) {
       const batch = r.text()

@@ -58,10 +58,48 @@ function filled (): RunState {
 test('the stored state is binary and gives back every field bit for bit', () => {
   const state = filled()
   const bytes = encodeState(state)
-  assert.deepEqual([...bytes.subarray(0, 4)], [0x4c, 0x53, 0x52, 1])
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x4c, 0x53, 0x52, 2])
   assert.deepEqual(decodeState(bytes), state)
   assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 3)), /run statistics are truncated/)
   assert.throws(() => decodeState(Uint8Array.of(0x4c, 0x53, 0x52, 9)), /run statistics are corrupt/)
+})
+
+test('a batch delta is written sparse: only the classes of its rows, -0 and NaN kept', () => {
+  const classes = 400
+  const delta = emptyState(classes, ['ce', 'focal'])
+  for (const c of [0, 17, 399]) delta.classCounts[c] = 64 + c
+  const sums = delta.losses.ce?.classSums as Float64Array
+  sums[0] = 1.25e-300; sums[17] = -0; sums[399] = NaN
+  const bytes = encodeState(delta)
+  const dense = 8 * classes * 3
+  assert.ok(bytes.length < 160, `${bytes.length} bytes against ${dense} dense`)
+  const read = decodeState(bytes)
+  assert.deepEqual(read, delta)
+  assert.ok(Object.is(read.losses.ce?.classSums[17], -0))
+})
+
+test('a state written by version 1 (every vector raw f64) is read as it was written', () => {
+  const state = filled()
+  state.metrics = undefined
+  const parts: number[] = [0x4c, 0x53, 0x52, 1]
+  const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(...b) }
+  const f64 = (v: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(v); parts.push(...b) }
+  const f64s = (a: Float64Array) => { u32(a.length); a.forEach(f64) }
+  const text = (t: string) => { const b = Buffer.from(t); u32(b.length); parts.push(...b) }
+  u32(state.classes); f64s(state.classCounts); u32(2)
+  for (const [name, totals] of Object.entries(state.losses)) {
+    text(name); f64(totals.sum); f64(totals.normalizer); f64s(totals.classSums)
+    const rows = state.hardest[name] ?? []
+    u32(rows.length)
+    for (const row of rows) {
+      text(row.batch)
+      if (typeof row.index === 'number') { parts.push(0); u32(row.index) } else { parts.push(1); u32(row.index[0]); u32(row.index[1]) }
+      const b = Buffer.alloc(4); b.writeInt32LE(row.label); parts.push(...b)
+      f64(row.loss)
+    }
+  }
+  parts.push(0)
+  assert.deepEqual(decodeState(Uint8Array.from(parts)), state)
 })
 
 test('a state stored as JSON by an earlier version is read as it was written', () => {

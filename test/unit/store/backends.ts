@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { openStore } from '../../../src/store/index.js'
-import { add, digestOf, rowsOf } from './counter.js'
+import { delta, digestOf, merge, rowsOf } from './counter.js'
 
 export interface StoreConfig { DATA_DIR: string, DATABASE_URL?: string }
 export interface Job { runId?: string, ids?: string[], from?: number, migrate?: boolean }
@@ -139,7 +139,7 @@ export const postgres: Backend = {
       if (job.migrate === true) await store.migrate()
       const puts: Put[] = []
       for (const id of job.ids ?? []) {
-        const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), add(rowsOf(id)))
+        const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), delta(rowsOf(id)), merge)
         puts.push({ id, kind: outcome.kind, progress: 'progress' in outcome ? outcome.progress : undefined, t: performance.timeOrigin + performance.now() })
       }
       return puts

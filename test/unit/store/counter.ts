@@ -1,7 +1,9 @@
 /**
- * A stand-in for a run's statistics: two float64 counters (rows, batches) that each merge adds to,
- * so a lost or doubled merge shows in the totals.
+ * A stand-in for a run's statistics: two float64 counters (rows, batches) that each delta adds to,
+ * so a lost or doubled delta shows in the totals.
  */
+import type { Merge, RunRecord } from '../../../src/store/index.js'
+
 export function initial (): Uint8Array {
   return new Uint8Array(16)
 }
@@ -11,15 +13,33 @@ export function read (state: Uint8Array): { rows: number, batches: number } {
   return { rows: view.getFloat64(0, true), batches: view.getFloat64(8, true) }
 }
 
-export function add (rows: number): (state: Uint8Array) => Uint8Array {
-  return (state) => {
-    const before = read(state)
-    const next = new Uint8Array(16)
-    const view = new DataView(next.buffer)
-    view.setFloat64(0, before.rows + rows, true)
-    view.setFloat64(8, before.batches + 1, true)
-    return next
+/** A batch's delta: its rows, and one batch. */
+export function delta (rows: number): Uint8Array {
+  const next = new Uint8Array(16)
+  const view = new DataView(next.buffer)
+  view.setFloat64(0, rows, true)
+  view.setFloat64(8, 1, true)
+  return next
+}
+
+/** Adds the counters of the deltas to the state's. */
+export const merge: Merge = (state, deltas) => {
+  const sum = read(state)
+  for (const d of deltas) {
+    const { rows, batches } = read(d)
+    sum.rows += rows
+    sum.batches += batches
   }
+  const next = new Uint8Array(16)
+  const view = new DataView(next.buffer)
+  view.setFloat64(0, sum.rows, true)
+  view.setFloat64(8, sum.batches, true)
+  return next
+}
+
+/** The counters of a run as stored: its state with its pending deltas added. */
+export function counted (run: Pick<RunRecord, 'state' | 'pending'> | undefined): { rows: number, batches: number } {
+  return run === undefined ? { rows: NaN, batches: NaN } : read(merge(run.state, run.pending))
 }
 
 /** A batch's row count, fixed by its id, so any process computes the same expected total. */

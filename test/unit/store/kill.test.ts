@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { openStore } from '../../../src/store/index.js'
 import { sqlite, startWorker } from './backends.js'
-import { add, digestOf, initial, read, rowsOf } from './counter.js'
+import { counted, delta, digestOf, initial, merge, rowsOf } from './counter.js'
 
 test('SIGKILL mid-run loses no resolved batch and counts the in-flight one once', { timeout: 120_000 }, async () => {
   const place = await sqlite.fresh()
@@ -29,18 +29,18 @@ test('SIGKILL mid-run loses no resolved batch and counts the in-flight one once'
 
       const store = await openStore(place.config)
       try {
-        for (const id of resolved) assert.equal((await store.putBatch(run.id, id, digestOf(id), rowsOf(id), add(rowsOf(id)))).kind, 'replayed', id)
+        for (const id of resolved) assert.equal((await store.putBatch(run.id, id, digestOf(id), rowsOf(id), delta(rowsOf(id)), merge)).kind, 'replayed', id)
         next += resolved.length
         // The batch in flight at the kill: committed or not, putting it again counts it once.
         const inFlight = `b${next}`
-        const again = await store.putBatch(run.id, inFlight, digestOf(inFlight), rowsOf(inFlight), add(rowsOf(inFlight)))
+        const again = await store.putBatch(run.id, inFlight, digestOf(inFlight), rowsOf(inFlight), delta(rowsOf(inFlight)), merge)
         assert.ok(again.kind === 'added' || again.kind === 'replayed', again.kind)
         next += 1
         const all = Array.from({ length: next }, (_, i) => `b${i}`)
         const total = all.reduce((s, id) => s + rowsOf(id), 0)
         const current = await store.getRun(run.id)
         assert.deepEqual({ batches: current?.batches, rows: current?.rows }, { batches: next, rows: total })
-        assert.deepEqual(read(current?.state ?? new Uint8Array(16)), { rows: total, batches: next })
+        assert.deepEqual(counted(current), { rows: total, batches: next })
         assert.equal(await sqlite.batchRecords(place.config, run.id), next)
       } finally {
         await store.close()

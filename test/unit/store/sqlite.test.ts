@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { UnavailableError } from '../../../src/errors.js'
 import { openStore } from '../../../src/store/index.js'
 import { sqlite } from './backends.js'
-import { add, initial } from './counter.js'
+import { delta, initial, merge } from './counter.js'
 import { storeSuite } from './suite.js'
 
 storeSuite(sqlite)
@@ -18,11 +18,11 @@ test('a write lock held past busy_timeout is UnavailableError, and nothing is wr
     await store.migrate()
     const run = await store.createRun({ metadata: {}, options: {}, classes: 2, state: initial() }, 10)
     other.exec('BEGIN IMMEDIATE')
-    await assert.rejects(store.putBatch(run.id, 'b', 'd', 1, add(1)),
+    await assert.rejects(store.putBatch(run.id, 'b', 'd', 1, delta(1), merge),
       (err: unknown) => err instanceof UnavailableError && err.retryAfterSeconds === 1 && err.message === 'the run store is busy (SQLITE_BUSY); retry')
     other.exec('ROLLBACK')
     assert.deepEqual(await store.getRun(run.id), run)
-    assert.equal((await store.putBatch(run.id, 'b', 'd', 1, add(1))).kind, 'added')
+    assert.equal((await store.putBatch(run.id, 'b', 'd', 1, delta(1), merge)).kind, 'added')
   } finally {
     other.close()
     await store.close()

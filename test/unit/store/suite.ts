@@ -5,9 +5,9 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConflictError, InvalidInputError } from '../../../src/errors.js'
 import { openStore } from '../../../src/store/index.js'
-import type { NewRun, RunStore } from '../../../src/store/index.js'
+import type { Merge, NewRun, RunStore } from '../../../src/store/index.js'
 import type { Backend, StoreConfig } from './backends.js'
-import { add, digestOf, initial, read, rowsOf } from './counter.js'
+import { counted, delta, digestOf, initial, merge, rowsOf } from './counter.js'
 
 const DAY = 86_400_000
 const T0 = Date.parse('2026-01-01T00:00:00.000Z')
@@ -35,7 +35,7 @@ export function storeSuite (backend: Backend): void {
     test('migrate is idempotent and records each version once', () => withStore(async (store, _clock, config) => {
       assert.equal(store.dialect, backend.name)
       await store.migrate()
-      assert.deepEqual(await backend.migrations(config), [1])
+      assert.deepEqual(await backend.migrations(config), [1, 2])
     }))
 
     test('migrations applied by several clients at once: no error, applied once', async () => {
@@ -43,7 +43,7 @@ export function storeSuite (backend: Backend): void {
       try {
         const jobs = await backend.concurrently(place.config, Array.from({ length: 6 }, () => ({ migrate: true })))
         assert.equal(jobs.length, 6)
-        assert.deepEqual(await backend.migrations(place.config), [1])
+        assert.deepEqual(await backend.migrations(place.config), [1, 2])
       } finally {
         await place.drop()
       }
@@ -67,6 +67,7 @@ export function storeSuite (backend: Backend): void {
         batches: 0,
         rows: 0,
         state,
+        pending: [],
         version: 1
       }
       assert.deepEqual(created, expected)
@@ -120,18 +121,18 @@ export function storeSuite (backend: Backend): void {
 
     test('deleting a run deletes its batch records', () => withStore(async (store, _clock, config) => {
       const run = await store.createRun(newRun(), 10)
-      for (const id of ['a', 'b', 'c']) await store.putBatch(run.id, id, digestOf(id), 1, add(1))
+      for (const id of ['a', 'b', 'c']) await store.putBatch(run.id, id, digestOf(id), 1, delta(1), merge)
       assert.equal(await backend.batchRecords(config, run.id), 3)
       await store.deleteRun(run.id)
       assert.equal(await backend.batchRecords(config, run.id), 0)
-      assert.deepEqual(await store.putBatch(run.id, 'a', digestOf('a'), 1, add(1)), { kind: 'missing' })
+      assert.deepEqual(await store.putBatch(run.id, 'a', digestOf('a'), 1, delta(1), merge), { kind: 'missing' })
     }))
 
     test('purgeClosed deletes only the runs closed longer ago than the retention', () => withStore(async (store, clock, config) => {
       const old = await store.createRun(newRun(), 10)
       const recent = await store.createRun(newRun(), 10)
       const open = await store.createRun(newRun(), 10)
-      await store.putBatch(old.id, 'b', digestOf('b'), 1, add(1))
+      await store.putBatch(old.id, 'b', digestOf('b'), 1, delta(1), merge)
       await store.closeRun(old.id)
       clock.now = T0 + 20 * DAY
       await store.closeRun(recent.id)
@@ -163,49 +164,58 @@ export function storeSuite (backend: Backend): void {
 
     test('putBatch: added, replayed, conflict, closed, missing', () => withStore(async (store, clock, config) => {
       const run = await store.createRun(newRun(), 10)
-      const seen: Array<{ rows: number, batches: number }> = []
-      const merge = (rows: number) => (state: Uint8Array) => { seen.push(read(state)); return add(rows)(state) }
-      const first = await store.putBatch(run.id, 'rank0-step1', 'd1', 64, merge(64))
-      assert.equal(first.kind, 'added')
-      assert.ok(first.kind === 'added')
-      assert.deepEqual(first.progress, { batches: 1, rows: 64 })
-      assert.deepEqual({ batches: first.run.batches, rows: first.run.rows, version: first.run.version }, { batches: 1, rows: 64, version: 2 })
-      assert.deepEqual(read(first.run.state), { rows: 64, batches: 1 })
-      const second = await store.putBatch(run.id, 'rank1-step1', 'd2', 10, merge(10))
-      assert.ok(second.kind === 'added')
-      assert.deepEqual(second.progress, { batches: 2, rows: 74 })
-      assert.deepEqual(seen, [{ rows: 0, batches: 0 }, { rows: 64, batches: 1 }])
+      const first = await store.putBatch(run.id, 'rank0-step1', 'd1', 64, delta(64), merge)
+      assert.deepEqual(first, { kind: 'added', progress: { batches: 1, rows: 64 } })
+      const second = await store.putBatch(run.id, 'rank1-step1', 'd2', 10, delta(10), merge)
+      assert.deepEqual(second, { kind: 'added', progress: { batches: 2, rows: 74 } })
       const stored = await store.getRun(run.id)
-      assert.deepEqual(read(stored?.state ?? new Uint8Array(16)), { rows: 74, batches: 2 })
-      assert.deepEqual(stored?.state, second.run.state)
+      assert.deepEqual({ batches: stored?.batches, rows: stored?.rows, version: stored?.version }, { batches: 2, rows: 74, version: 3 })
+      assert.deepEqual(counted(stored), { rows: 74, batches: 2 })
 
-      const replay = await store.putBatch(run.id, 'rank0-step1', 'd1', 64, merge(64))
-      assert.ok(replay.kind === 'replayed')
-      assert.deepEqual(replay.progress, { batches: 1, rows: 64 })
-      assert.deepEqual(replay.run, stored)
-      assert.equal(seen.length, 2, 'a replay does not merge')
-      assert.deepEqual(await store.putBatch(run.id, 'rank0-step1', 'other', 64, merge(64)),
+      const replay = await store.putBatch(run.id, 'rank0-step1', 'd1', 64, delta(64), merge)
+      assert.deepEqual(replay, { kind: 'replayed', progress: { batches: 1, rows: 64 } })
+      assert.deepEqual(await store.getRun(run.id), stored, 'a replay writes nothing')
+      assert.deepEqual(await store.putBatch(run.id, 'rank0-step1', 'other', 64, delta(64), merge),
         { kind: 'conflict', message: 'batch "rank0-step1" was already added with another body' })
 
       clock.now = T0 + 1000
       await store.closeRun(run.id)
-      assert.deepEqual(await store.putBatch(run.id, 'rank2-step1', 'd3', 5, merge(5)), { kind: 'closed' })
-      assert.equal((await store.putBatch(run.id, 'rank1-step1', 'd2', 10, merge(10))).kind, 'replayed', 'a retry after close learns it was counted')
-      assert.equal(seen.length, 2)
+      assert.deepEqual(await store.putBatch(run.id, 'rank2-step1', 'd3', 5, delta(5), merge), { kind: 'closed' })
+      assert.equal((await store.putBatch(run.id, 'rank1-step1', 'd2', 10, delta(10), merge)).kind, 'replayed', 'a retry after close learns it was counted')
       const after = await store.getRun(run.id)
       assert.deepEqual({ batches: after?.batches, rows: after?.rows, version: after?.version }, { batches: 2, rows: 74, version: 4 })
+      assert.deepEqual(counted(after), { rows: 74, batches: 2 })
       assert.equal(await backend.batchRecords(config, run.id), 2)
 
-      assert.deepEqual(await store.putBatch('00000000-0000-4000-8000-000000000000', 'x', 'd', 1, merge(1)), { kind: 'missing' })
-      assert.deepEqual(await store.putBatch('not-a-run', 'x', 'd', 1, merge(1)), { kind: 'missing' })
+      assert.deepEqual(await store.putBatch('00000000-0000-4000-8000-000000000000', 'x', 'd', 1, delta(1), merge), { kind: 'missing' })
+      assert.deepEqual(await store.putBatch('not-a-run', 'x', 'd', 1, delta(1), merge), { kind: 'missing' })
     }))
 
-    test('a merge that throws writes nothing', () => withStore(async (store, _clock, config) => {
+    test('a merge that throws leaves the deltas pending and the state as it was; fold folds them later', () => withStore(async (store, _clock, config) => {
       const run = await store.createRun(newRun(), 10)
-      await assert.rejects(store.putBatch(run.id, 'b', 'd', 3, () => { throw new RangeError('bad state') }), new RangeError('bad state'))
-      assert.deepEqual(await store.getRun(run.id), run)
-      assert.equal(await backend.batchRecords(config, run.id), 0)
-      assert.equal((await store.putBatch(run.id, 'b', 'd', 3, add(3))).kind, 'added')
+      const throwing: Merge = () => { throw new RangeError('bad state') }
+      // Fewer than a PostgreSQL store's FOLD_EVERY, so that no fold of its own runs meanwhile.
+      for (let i = 1; i <= 15; i++) assert.equal((await store.putBatch(run.id, `b${i}`, `d${i}`, i, delta(i), throwing)).kind, 'added')
+      await assert.rejects(store.fold(run.id, throwing), new RangeError('bad state'))
+      const before = await store.getRun(run.id)
+      assert.deepEqual(before?.state, run.state)
+      assert.equal(before?.pending.length, 15)
+      assert.deepEqual(counted(before), { rows: 120, batches: 15 })
+      assert.equal(await store.fold(run.id, merge), 15)
+      const after = await store.getRun(run.id)
+      assert.deepEqual([after?.pending, counted(after), after?.version], [[], { rows: 120, batches: 15 }, 16])
+      assert.equal(await store.fold(run.id, merge), 0)
+      assert.equal(await store.fold('not-a-run', merge), 0)
+      assert.equal(await backend.batchRecords(config, run.id), 15)
+    }))
+
+    test('what a run keeps stays bounded by its statistics: deltas are folded as batches arrive', () => withStore(async (store) => {
+      const run = await store.createRun(newRun(), 10)
+      for (let i = 1; i <= 100; i++) await store.putBatch(run.id, `b${i}`, `d${i}`, 1, delta(1), merge)
+      const after = await store.getRun(run.id)
+      assert.deepEqual(counted(after), { rows: 100, batches: 100 })
+      // PostgreSQL folds every 16 batches, in the background: the last fold may not have committed yet.
+      assert.ok((after?.pending.length ?? Infinity) <= 32, `${after?.pending.length} deltas pending`)
     }))
 
     test('8 clients retrying the same batch ids at once: each counted once, all answered alike', { timeout: 180_000 }, () => withStore(async (store, _clock, config) => {
@@ -219,7 +229,7 @@ export function storeSuite (backend: Backend): void {
       }
       const total = ids.reduce((s, id) => s + rowsOf(id), 0)
       const after = await store.getRun(run.id)
-      assert.deepEqual([after?.batches, after?.rows, read(after?.state ?? new Uint8Array(16))], [20, total, { rows: total, batches: 20 }])
+      assert.deepEqual([after?.batches, after?.rows, counted(after)], [20, total, { rows: total, batches: 20 }])
       assert.equal(await backend.batchRecords(config, run.id), 20)
     }))
 
@@ -243,7 +253,7 @@ export function storeSuite (backend: Backend): void {
       const total = ids.reduce((s, id) => s + rowsOf(id), 0)
       const after = await store.getRun(run.id)
       assert.deepEqual({ batches: after?.batches, rows: after?.rows }, { batches: 810, rows: total })
-      assert.deepEqual(read(after?.state ?? new Uint8Array(16)), { rows: total, batches: 810 })
+      assert.deepEqual(counted(after), { rows: total, batches: 810 })
       assert.equal(await backend.batchRecords(config, run.id), 810)
     }))
   })

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import pg from 'pg'
 import { UnavailableError } from '../../../src/errors.js'
 import { openStore } from '../../../src/store/index.js'
-import { add, digestOf, initial, read, rowsOf } from './counter.js'
+import { counted, delta, digestOf, initial, merge, rowsOf } from './counter.js'
 import { postgresBin, throwawayPostgres } from './throwaway-pg.js'
 
 const bin = postgresBin()
@@ -46,7 +46,7 @@ test('the store survives its PostgreSQL stopping and returning', { skip, timeout
           const id = `${mode}-w${w}-${i}`
           attempted.add(id)
           try {
-            const outcome = await store.putBatch(run.id, id, digestOf(id), rowsOf(id), add(rowsOf(id)))
+            const outcome = await store.putBatch(run.id, id, digestOf(id), rowsOf(id), delta(rowsOf(id)), merge)
             assert.equal(outcome.kind, 'added')
             added.add(id)
           } catch (err) {
@@ -63,7 +63,7 @@ test('the store survives its PostgreSQL stopping and returning', { skip, timeout
       assert.ok(failures.length >= 4)
       for (const err of failures) assert.ok(isUnavailable(err), `${mode}: ${String(err)}`)
       await assert.rejects(store.ping(), isUnavailable)
-      await assert.rejects(store.putBatch(run.id, 'while-down', 'd', 1, add(1)), isUnavailable)
+      await assert.rejects(store.putBatch(run.id, 'while-down', 'd', 1, delta(1), merge), isUnavailable)
       await assert.rejects(store.getRun(run.id), isUnavailable)
 
       await server.start()
@@ -71,20 +71,20 @@ test('the store survives its PostgreSQL stopping and returning', { skip, timeout
       // Nothing half-written: the counters, the merged state and the batch records agree.
       const after = await store.getRun(run.id)
       assert.ok(after !== undefined)
-      assert.deepEqual(read(after.state), { rows: after.rows, batches: after.batches })
+      assert.deepEqual(counted(after), { rows: after.rows, batches: after.batches })
       assert.equal(await batchRecords(server.url), after.batches)
       assert.ok(after.batches >= added.size && after.batches <= attempted.size, `${after.batches} in [${added.size}, ${attempted.size}]`)
     }
     // Each batch whose answer was lost is put again: counted once, whether or not it had committed.
     for (const id of attempted) {
-      const outcome = await store.putBatch(run.id, id, digestOf(id), rowsOf(id), add(rowsOf(id)))
+      const outcome = await store.putBatch(run.id, id, digestOf(id), rowsOf(id), delta(rowsOf(id)), merge)
       if (added.has(id)) assert.equal(outcome.kind, 'replayed', id)
       else assert.ok(outcome.kind === 'added' || outcome.kind === 'replayed', `${id}: ${outcome.kind}`)
     }
     const total = [...attempted].reduce((s, id) => s + rowsOf(id), 0)
     const final = await store.getRun(run.id)
     assert.deepEqual({ batches: final?.batches, rows: final?.rows }, { batches: attempted.size, rows: total })
-    assert.deepEqual(read(final?.state ?? new Uint8Array(16)), { rows: total, batches: attempted.size })
+    assert.deepEqual(counted(final), { rows: total, batches: attempted.size })
   } finally {
     await store.close()
     await server.destroy()

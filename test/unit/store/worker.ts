@@ -9,7 +9,7 @@ import { openStore } from '../../../src/store/index.js'
 // Loaded before "ready", so that the workers' first puts are not spread out by module loading.
 import '../../../src/store/sqlite.js'
 import '../../../src/store/postgres.js'
-import { add, digestOf, rowsOf } from './counter.js'
+import { delta, digestOf, merge, rowsOf } from './counter.js'
 
 interface Job { config: { DATA_DIR: string, DATABASE_URL?: string }, runId?: string, ids?: string[], from?: number, migrate?: boolean, wait?: boolean }
 
@@ -24,7 +24,7 @@ if (job.migrate === true) await store.migrate()
 // `from` instead of `ids`: batches b<from>, b<from+1>, ... until the process is killed.
 const ids = job.from === undefined ? job.ids ?? [] : (function * (from) { for (let i = from; ; i++) yield `b${i}` })(job.from)
 for (const id of ids) {
-  const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), add(rowsOf(id)))
+  const outcome = await store.putBatch(job.runId ?? '', id, digestOf(id), rowsOf(id), delta(rowsOf(id)), merge)
   const progress = 'progress' in outcome ? outcome.progress : undefined
   process.stdout.write(JSON.stringify({ id, kind: outcome.kind, progress, t: performance.timeOrigin + performance.now() }) + '\n')
 }
