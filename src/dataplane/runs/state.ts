@@ -99,18 +99,16 @@ export function batchState (result: ScoreResult, classes: number, batch: string)
   return state
 }
 
-/** `deltas` (encoded batch states) folded into `state` (an encoded run state), keeping the `k` hardest rows. */
-export function foldStates (state: Uint8Array, deltas: readonly Uint8Array[], k: number): Uint8Array {
-  const into = decodeState(state)
-  for (const delta of deltas) mergeState(into, decodeState(delta), k)
-  return encodeState(into)
-}
-
 /** A run's state as stored (src/store/types.ts RunRecord): its folded state with its pending deltas merged in. */
 export function currentState (state: Uint8Array, pending: readonly Uint8Array[], k: number): RunState {
   const into = decodeState(state)
   for (const delta of pending) mergeState(into, decodeState(delta), k)
   return into
+}
+
+/** `deltas` (encoded batch states) folded into `state` (an encoded run state), keeping the `k` hardest rows. */
+export function foldStates (state: Uint8Array, deltas: readonly Uint8Array[], k: number): Uint8Array {
+  return encodeState(currentState(state, deltas, k))
 }
 
 /*
