@@ -89,6 +89,8 @@ interface Row {
   state: Buffer,
   version: number
 }
+interface Pending { batch_id: string, delta: Buffer }
+
 interface BatchRow { digest: string, batches_after: number, rows_after: number }
 
 function summary (row: Omit<Row, 'state'>): RunSummary {
@@ -198,7 +200,7 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
   /** The run and its pending deltas, in one read transaction: one snapshot of both. */
   const getRun = db.transaction((id: string): RunRecord | undefined => {
     const row = st().getRun.get(id) as Row | undefined
-    return row === undefined ? undefined : record(row, st().pending.all(row.seq) as Buffer[])
+    return row === undefined ? undefined : record(row, (st().pending.all(row.seq) as Pending[]).map((p) => p.delta))
   })
 
   /** One group of batches of one run (src/store/group.ts), under the file's write lock. */
@@ -226,7 +228,7 @@ export function openSqlite (dataDir: string, options: StoreOptions = {}): RunSto
   const fold = db.transaction((runId: string, merge: Merge): number => {
     const row = st().getRun.get(runId) as Row | undefined
     if (row === undefined) return 0
-    const pending = st().pendingIds.all(row.seq) as Array<{ batch_id: string, delta: Buffer }>
+    const pending = st().pending.all(row.seq) as Pending[]
     if (pending.length === 0) return 0
     st().foldRun.run(buffer(merge(bytes(row.state), pending.map((p) => bytes(p.delta)))), row.seq)
     for (const p of pending) st().folded.run(row.seq, p.batch_id)
@@ -272,8 +274,7 @@ function prepare (db: Database.Database) {
       VALUES (?, ?, ?, ?, ?, 'open', ?, ?) RETURNING *`),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getBatch: db.prepare('SELECT digest, batches_after, rows_after FROM batches WHERE run = ? AND batch_id = ?'),
-    pending: db.prepare('SELECT delta FROM deltas WHERE run = ?').pluck(),
-    pendingIds: db.prepare('SELECT batch_id, delta FROM deltas WHERE run = ?'),
+    pending: db.prepare('SELECT batch_id, delta FROM deltas WHERE run = ?'),
     updateRun: db.prepare('UPDATE runs SET state = coalesce(?, state), batches = ?, rows = ?, version = version + ? WHERE seq = ?'),
     foldRun: db.prepare('UPDATE runs SET state = ? WHERE seq = ?'),
     folded: db.prepare('DELETE FROM deltas WHERE run = ? AND batch_id = ?'),
