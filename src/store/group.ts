@@ -1,8 +1,10 @@
 /**
- * Group commit of the batches of one run (the SQLite store's). The batches of a run that arrive
- * while its transaction is in flight (or in the same turn of the event loop) wait, and the next
- * transaction takes all of them: one write lock, one merge of all their deltas, one write. Each
- * batch still gets its own outcome and progress, as if it had been put alone.
+ * Group commit of the batches of one run, in both stores. The batches of a run that arrive while
+ * its transaction is in flight (or in the same turn of the event loop) wait, and the next
+ * transaction takes all of them: one lock of the run, one write, one commit (SQLite also merges
+ * their deltas once). Each batch still gets its own outcome and progress, as if it had been put
+ * alone. `applyGroup` is how SQLite decides the outcomes; PostgreSQL's statement decides them on
+ * the server (src/store/pg-put.ts).
  */
 import { conflictMessage } from './common.js'
 import type { Merge, Progress, PutOutcome, RunSummary } from './types.js'

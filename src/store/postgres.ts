@@ -1,10 +1,11 @@
 /**
  * The shared store: PostgreSQL, for any number of replicas behind a load balancer.
  *
- * SQL per dialect rather than a query builder, because the locking is what differs: a batch is
- * counted on its run's row by one statement that also records it with its delta (concurrent
- * batches of one run, in any replica, queue on that row only while the server runs the
- * statement), with the batch record's primary key as the last word on a batch id; every FOLD_EVERY
+ * SQL per dialect rather than a query builder, because the locking is what differs: the batches
+ * of a run waiting in this process are counted on its run's row by one statement that also
+ * records each with its delta (concurrent groups of one run, from any replica, queue on that row
+ * only while the server runs the statement), with the batch record's primary key as the last word
+ * on a batch id; every FOLD_EVERY
  * batches, the put that counted the last of them folds the pending deltas into the run's state in
  * the background (src/store/pg-put.ts). Creating a run and migrating take transaction-scoped
  * advisory locks, because there is no row to lock yet. Every value travels as a bind parameter,
@@ -18,7 +19,8 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { buffer, DAY_MS, decodeCursor, encodeCursor, isRunId, tooManyRuns } from './common.js'
 import { unavailable } from './pg-errors.js'
-import { foldRun, putOne, RECORD, record, summary, type RecordRow, type Row } from './pg-put.js'
+import { GroupCommit } from './group.js'
+import { foldRun, putGroup, RECORD, record, summary, type RecordRow, type Row } from './pg-put.js'
 import type { Merge, NewRun, PutOutcome, RunPage, RunStore, StoreOptions } from './types.js'
 
 const MIGRATIONS: ReadonlyArray<{ version: number, name: string, sql: string }> = [{
@@ -142,6 +144,7 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     const started = fold(runId, merge).catch(noop).finally(() => folding.delete(started))
     folding.add(started)
   }
+  const groups = new GroupCommit((runId, group) => guarded(() => putGroup(pool, new Date(now()), runId, group)))
   async function getRun (id: string) {
     if (!isRunId(id)) return undefined
     const [row] = await query<RecordRow>(`SELECT ${RECORD} FROM runs r WHERE r.id = $1`, [id])
@@ -192,7 +195,7 @@ export function openPostgres (url: string, options: StoreOptions = {}): RunStore
     deleteRun: async (id: string) => isRunId(id) && (await guarded(() => pool.query('DELETE FROM runs WHERE id = $1', [id]))).rowCount === 1,
     putBatch: async (runId, batchId, digest, rows, delta, merge): Promise<PutOutcome> => {
       if (!isRunId(runId)) return { kind: 'missing' }
-      const outcome = await guarded(() => putOne(pool, new Date(now()), runId, batchId, digest, rows, delta))
+      const outcome = await groups.put(runId, { batchId, digest, rows, delta, merge })
       if (outcome.kind === 'added' && outcome.progress.batches % FOLD_EVERY === 0) foldLater(runId, merge)
       return outcome
     },
