@@ -91,12 +91,12 @@ export const withRun = (scenario: Scenario, id: string): Scenario =>
 
 async function measure (server: Server, phase: RunPhase, a: Scenario, b: Scenario): Promise<[Measurement, Measurement]> {
   const connections = b.connections
-  await load(server, a, { duration: phase.warmup, connections })
-  await load(server, b, { duration: phase.warmup, connections })
+  await load(server, a, { duration: phase.warmup, connections, rebuilt: true })
+  await load(server, b, { duration: phase.warmup, connections, rebuilt: true })
   const ma: Measurement[] = []
   const mb: Measurement[] = []
   const round = async (s: Scenario, into: Measurement[]): Promise<void> => {
-    into.push(await load(server, s, { duration: phase.duration / phase.rounds, connections }))
+    into.push(await load(server, s, { duration: phase.duration / phase.rounds, connections, rebuilt: true }))
     await settle(server)
   }
   for (let r = 0; r < phase.rounds; r++) {
