@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
 import { openStore } from '../../../src/store/index.js'
-import { postgres } from './backends.js'
+import type { RunStore } from '../../../src/store/types.js'
+import { postgres, type StoreConfig } from './backends.js'
 import { counted, delta, digestOf, initial, merge, rowsOf } from './counter.js'
 import { storeSuite } from './suite.js'
 
@@ -12,7 +13,12 @@ if (postgres.skip !== undefined && process.env.CI === 'true') {
 }
 storeSuite(postgres)
 
-test('a retry that waited on the lock while the first attempt committed is replayed, not added twice', { skip: postgres.skip, timeout: 60_000 }, async () => {
+/**
+ * Runs `puts` while another replica's put of batch "b" (5 rows) holds the run's row, commits that
+ * put once the store's statement waits for the row, and checks what `puts` returned. The
+ * statement's snapshot, taken before that COMMIT, has no record of "b": the batch record's key decides.
+ */
+async function againstAnotherReplica<T> (puts: (store: RunStore, runId: string) => Promise<T>, check: (outcome: T, store: RunStore, runId: string, config: StoreConfig) => Promise<void>): Promise<void> {
   const place = await postgres.fresh()
   const store = await openStore(place.config)
   const other = new pg.Client(place.config.DATABASE_URL)
@@ -20,70 +26,49 @@ test('a retry that waited on the lock while the first attempt committed is repla
     await store.migrate()
     const run = await store.createRun({ metadata: {}, options: {}, classes: 2, state: initial() }, 10)
     await other.connect()
-    // Another replica's put of batch "b", holding the run's row until COMMIT.
     await other.query('BEGIN')
     const { seq } = (await other.query<{ seq: string }>('UPDATE runs SET batches = 1, rows = 5, version = version + 1 WHERE id = $1 RETURNING seq', [run.id])).rows[0] ?? { seq: '' }
     await other.query("INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created) VALUES ($1, 'b', 'digest', 5, 1, 5, now())", [seq])
     await other.query("INSERT INTO deltas (run, batch_id, delta) VALUES ($1, 'b', $2)", [seq, Buffer.from(delta(5))])
-    // Its snapshot, taken before that COMMIT, has no record of "b": the batch record's key decides.
-    const retry = store.putBatch(run.id, 'b', 'digest', 5, delta(5), merge)
+    const done = puts(store, run.id)
     for (let waiting = 0; waiting === 0;) {
       await new Promise((resolve) => setTimeout(resolve, 20))
       waiting = (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE runs r SET batches%'")).rows[0]?.n ?? 0
     }
     await other.query('COMMIT')
-    const outcome = await retry
-    assert.equal(outcome.kind, 'replayed')
-    assert.ok(outcome.kind === 'replayed')
-    assert.deepEqual(outcome.progress, { batches: 1, rows: 5 })
-    const after = await store.getRun(run.id)
-    assert.deepEqual([after?.batches, counted(after)], [1, { rows: 5, batches: 1 }])
+    await check(await done, store, run.id, place.config)
   } finally {
     await other.end()
     await store.close()
     await place.drop()
   }
-})
+}
 
-test('a group that waited on the lock while another replica committed one of its ids: that one replayed, the others added once', { skip: postgres.skip, timeout: 60_000 }, async () => {
-  const place = await postgres.fresh()
-  const store = await openStore(place.config)
-  const other = new pg.Client(place.config.DATABASE_URL)
-  try {
-    await store.migrate()
-    const run = await store.createRun({ metadata: {}, options: {}, classes: 2, state: initial() }, 10)
-    await other.connect()
-    await other.query('BEGIN')
-    const { seq } = (await other.query<{ seq: string }>('UPDATE runs SET batches = 1, rows = 5, version = version + 1 WHERE id = $1 RETURNING seq', [run.id])).rows[0] ?? { seq: '' }
-    await other.query("INSERT INTO batches (run, batch_id, digest, rows, batches_after, rows_after, created) VALUES ($1, 'b', 'digest', 5, 1, 5, now())", [seq])
-    await other.query("INSERT INTO deltas (run, batch_id, delta) VALUES ($1, 'b', $2)", [seq, Buffer.from(delta(5))])
+test('a retry that waited on the lock while the first attempt committed is replayed, not added twice', { skip: postgres.skip, timeout: 60_000 }, () =>
+  againstAnotherReplica((store, runId) => store.putBatch(runId, 'b', 'digest', 5, delta(5), merge), async (outcome, store, runId) => {
+    assert.deepEqual(outcome, { kind: 'replayed', progress: { batches: 1, rows: 5 } })
+    const after = await store.getRun(runId)
+    assert.deepEqual([after?.batches, counted(after)], [1, { rows: 5, batches: 1 }])
+  }))
+
+test('a group that waited on the lock while another replica committed one of its ids: that one replayed, the others added once', { skip: postgres.skip, timeout: 60_000 }, () =>
+  againstAnotherReplica((store, runId) => Promise.all([
     // One turn of the event loop: one group, whose statement waits for the row and then meets "b"'s key.
-    const group = [
-      store.putBatch(run.id, 'a', 'digest a', 2, delta(2), merge),
-      store.putBatch(run.id, 'b', 'digest', 5, delta(5), merge),
-      store.putBatch(run.id, 'c', 'digest c', 3, delta(3), merge),
-      store.putBatch(run.id, 'c', 'another digest', 3, delta(3), merge)
-    ]
-    for (let waiting = 0; waiting === 0;) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      waiting = (await other.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE runs r SET batches%'")).rows[0]?.n ?? 0
-    }
-    await other.query('COMMIT')
-    assert.deepEqual(await Promise.all(group), [
+    store.putBatch(runId, 'a', 'digest a', 2, delta(2), merge),
+    store.putBatch(runId, 'b', 'digest', 5, delta(5), merge),
+    store.putBatch(runId, 'c', 'digest c', 3, delta(3), merge),
+    store.putBatch(runId, 'c', 'another digest', 3, delta(3), merge)
+  ]), async (outcomes, store, runId, config) => {
+    assert.deepEqual(outcomes, [
       { kind: 'added', progress: { batches: 2, rows: 7 } },
       { kind: 'replayed', progress: { batches: 1, rows: 5 } },
       { kind: 'added', progress: { batches: 3, rows: 10 } },
       { kind: 'conflict', message: 'batch "c" was already added with another body' }
     ])
-    const after = await store.getRun(run.id)
+    const after = await store.getRun(runId)
     assert.deepEqual([after?.batches, after?.rows, after?.version, counted(after)], [3, 10, 4, { rows: 10, batches: 3 }])
-    assert.equal(await postgres.batchRecords(place.config, run.id), 3)
-  } finally {
-    await other.end()
-    await store.close()
-    await place.drop()
-  }
-})
+    assert.equal(await postgres.batchRecords(config, runId), 3)
+  }))
 
 test('batches of one run put at once in one process: each answered as if alone, folded as they arrive', { skip: postgres.skip, timeout: 60_000 }, async () => {
   const place = await postgres.fresh()
