@@ -10,7 +10,7 @@
  * record of it (each in its own snapshot); the batch record's primary key stops the second one,
  * whose statement then writes nothing, and it is tried again: its snapshot now holds the record.
  * A batch the statement did not count (a retry, a closed or missing run) is answered alone, and
- * so is a group of one: the statement for one batch costs the server about half as much.
+ * so is a group of one batch id: the statement for one batch costs the server about half as much.
  *
  * A fold takes a transaction-scoped advisory lock of the run, without waiting (another fold of the
  * run is under way: nothing to do), reads the state and the pending deltas in one snapshot, merges
@@ -150,19 +150,27 @@ const PUT_GROUP = {
 /**
  * The batches of `group` into run `runId`, each settled with its outcome: those the group's
  * statement counted as added, the others (a batch id seen before, in the store or earlier in the
- * group; a closed or missing run) by a put of their own. Rejects, settling none, when the
- * statement fails for another reason than a lost race.
+ * group; a closed or missing run) by a put of their own. Rejects when a statement fails for
+ * another reason than a lost race; the batches not settled by then take that error (GroupCommit).
  */
 export async function putGroup (pool: pg.Pool, at: Date, runId: string, group: readonly PendingPut[]): Promise<void> {
   const first = new Map<string, PendingPut>()
   for (const put of group) if (!first.has(put.batchId)) first.set(put.batchId, put)
   const puts = [...first.values()]
-  // One batch is cheaper to put by the statement made for one.
-  const only = group.length === 1 ? group[0] : undefined
-  if (only !== undefined) {
-    only.resolve(await putOne(pool, at, runId, only.batchId, only.digest, only.rows, only.delta))
-    return
+  // One batch id is cheaper to put by the statement made for one (below, as a put of its own).
+  const added = puts.length > 1 ? await countGroup(pool, at, runId, puts) : new Map<string, Progress>()
+  const alone: PendingPut[] = []
+  for (const put of group) {
+    const progress = first.get(put.batchId) === put ? added.get(put.batchId) : undefined
+    if (progress === undefined) alone.push(put)
+    else put.resolve({ kind: 'added', progress })
   }
+  // One after another: copies of one batch id must not race each other.
+  for (const put of alone) put.resolve(await putOne(pool, at, runId, put.batchId, put.digest, put.rows, put.delta))
+}
+
+/** The progress of each of `puts` (distinct batch ids) that PUT_GROUP counted. */
+async function countGroup (pool: pg.Pool, at: Date, runId: string, puts: readonly PendingPut[]): Promise<Map<string, Progress>> {
   const values = [
     runId,
     puts.map((p) => p.batchId),
@@ -173,23 +181,14 @@ export async function putGroup (pool: pg.Pool, at: Date, runId: string, group: r
     puts.map((p) => p.delta.byteLength),
     at
   ]
-  const added = new Map<string, Progress>()
   for (let attempt = 1; ; attempt++) {
     try {
       const counted = await pool.query<{ batch_id: string, batches_after: number, rows_after: string }>({ ...PUT_GROUP, values })
-      for (const row of counted.rows) added.set(row.batch_id, { batches: row.batches_after, rows: Number(row.rows_after) })
-      break
+      return new Map(counted.rows.map((row) => [row.batch_id, { batches: row.batches_after, rows: Number(row.rows_after) }]))
     } catch (err) {
       if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION || attempt === ATTEMPTS) throw err
     }
   }
-  const alone: PendingPut[] = []
-  for (const put of group) {
-    const progress = first.get(put.batchId) === put ? added.get(put.batchId) : undefined
-    if (progress === undefined) alone.push(put)
-    else put.resolve({ kind: 'added', progress })
-  }
-  await Promise.all(alone.map((put) => putOne(pool, at, runId, put.batchId, put.digest, put.rows, put.delta).then(put.resolve, put.reject)))
 }
 
 /** Where each put's delta starts in their concatenation, 1-based as SQL's substring counts. */

@@ -5,9 +5,8 @@
  * of a run waiting in this process are counted on its run's row by one statement that also
  * records each with its delta (concurrent groups of one run, from any replica, queue on that row
  * only while the server runs the statement), with the batch record's primary key as the last word
- * on a batch id; every FOLD_EVERY
- * batches, the put that counted the last of them folds the pending deltas into the run's state in
- * the background (src/store/pg-put.ts). Creating a run and migrating take transaction-scoped
+ * on a batch id; every FOLD_EVERY batches, the put that counted the last of them folds the
+ * pending deltas into the run's state in the background (src/store/pg-put.ts). Creating a run and migrating take transaction-scoped
  * advisory locks, because there is no row to lock yet. Every value travels as a bind parameter,
  * never inside the SQL text.
  *
